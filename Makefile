@@ -1,0 +1,59 @@
+# Two entry points on a fresh machine: `make serve` and `make test`. Each creates .venv when it is
+# missing, installs torch (pinned, CPU wheel) first, then the project, then builds the knowledge base.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-stamp
+KB := var/knowledge.sqlite
+KB_INPUTS := $(shell find knowledge -name '*.py' -o -path 'knowledge/data/*' -type f 2>/dev/null)
+
+export HF_HUB_OFFLINE := 1
+export TRANSFORMERS_OFFLINE := 1
+export PYTHONHASHSEED := 0
+
+.PHONY: serve test lint typecheck pytest kb bench-kb debian clean
+
+$(STAMP): pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q torch==2.13.0
+	$(BIN)/python -m pip install -q -e '.[dev]'
+	@touch $@
+
+# Debian packages the project uses (fonts for rendered test images, tesseract as the OCR baseline).
+# Installed only when missing, so a machine that has them is not touched.
+debian:
+	@missing=""; for p in $(DEBIAN_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing Debian packages:$$missing"; \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$missing >/dev/null; \
+	fi
+DEBIAN_PACKAGES :=
+
+$(KB): $(STAMP) $(KB_INPUTS)
+	$(BIN)/rxlens kb build --out $(KB)
+
+kb: $(KB)
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+typecheck: $(STAMP)
+	$(BIN)/mypy
+
+pytest: $(STAMP) $(KB)
+	$(BIN)/pytest
+
+test: debian $(STAMP) lint typecheck $(KB) pytest
+
+serve: debian $(STAMP) $(KB)
+	$(BIN)/rxlens self-check
+
+bench-kb: $(STAMP) $(KB)
+	$(BIN)/python -m evals.perf.bench_check
+
+clean:
+	rm -rf var .mypy_cache .pytest_cache .ruff_cache

@@ -1,0 +1,1 @@
+"""From an uploaded image to text, structured fields and drug mentions."""

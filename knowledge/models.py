@@ -1,0 +1,164 @@
+"""Typed objects that cross stage boundaries: severities, source references, resolved mentions, interactions.
+
+Every other package speaks in these; none of them is a loose dict.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from enum import Enum
+from typing import Any
+
+
+class Severity(str, Enum):
+    """One scale for every source. The order is the order of danger; `unknown` means a source asserts an
+    interaction without grading it (it is never "safe")."""
+
+    CONTRAINDICATED = "contraindicated"
+    MAJOR = "major"
+    MODERATE = "moderate"
+    MINOR = "minor"
+    UNKNOWN = "unknown"
+
+    @property
+    def rank(self) -> int:
+        """Higher is more dangerous. `unknown` ranks above `minor`: an ungraded assertion is not reassurance."""
+        return _SEVERITY_RANK[self]
+
+    @property
+    def label_zh(self) -> str:
+        return _SEVERITY_ZH[self]
+
+
+_SEVERITY_RANK = {
+    Severity.CONTRAINDICATED: 4,
+    Severity.MAJOR: 3,
+    Severity.MODERATE: 2,
+    Severity.UNKNOWN: 1,
+    Severity.MINOR: 0,
+}
+_SEVERITY_ZH = {
+    Severity.CONTRAINDICATED: "禁忌合用",
+    Severity.MAJOR: "严重",
+    Severity.MODERATE: "中度",
+    Severity.MINOR: "轻微",
+    Severity.UNKNOWN: "程度未知",
+}
+
+
+@dataclass(frozen=True)
+class SourceRef:
+    """One source asserting one fact: which source, its own record id, its licence, and its own severity word."""
+
+    name: str
+    record: str
+    license: str
+    severity: str = ""
+
+
+@dataclass(frozen=True)
+class DrugMention:
+    """A drug (or drug-class) name as it was written, resolved against the lexicon.
+
+    `ingredients` are lower-case English INNs. For a class word ("降压药") `class_ids` names the class and
+    `ingredients` stays empty: members are expanded by the engine. `start`/`end` locate the mention in the text
+    it was found in (0/len for a whole-string lookup).
+    """
+
+    text: str
+    recognized: bool
+    ingredients: tuple[str, ...] = ()
+    class_ids: tuple[str, ...] = ()
+    kind: str = "unknown"  # ingredient | product | brand | class | unknown
+    confidence: float = 0.0
+    corrected_from: str | None = None
+    matched: str = ""  # the lexicon entry it matched
+    start: int = 0
+    end: int = 0
+
+    @property
+    def is_class(self) -> bool:
+        return self.kind == "class"
+
+
+@dataclass(frozen=True)
+class Interaction:
+    """An interacting pair, merged across sources: the highest severity wins and every source is listed.
+
+    `a` and `b` are lower-case INNs. `via_class` is set when the pair was found because one side is a class
+    the user named ("blood-pressure pill"), or when a class-level rule produced it.
+    """
+
+    a: str
+    b: str
+    severity: Severity
+    summary: str
+    mechanism: str
+    management: str
+    sources: tuple[SourceRef, ...]
+    via_class: str | None = None
+    interaction_id: int = 0
+
+    def to_json(self) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "a": self.a,
+            "b": self.b,
+            "severity": self.severity.value,
+            "summary": self.summary,
+            "mechanism": self.mechanism,
+            "management": self.management,
+        }
+        if self.via_class:
+            out["via_class"] = self.via_class
+        out["sources"] = [asdict(s) for s in self.sources]
+        return out
+
+
+@dataclass(frozen=True)
+class Duplicate:
+    """Duplicate therapy: two inputs that share an ingredient, or two members of a class where that is a
+    risk (two NSAIDs)."""
+
+    kind: str  # "ingredient" | "class"
+    what: str  # the shared ingredient or class id
+    inputs: tuple[str, ...]
+
+    def to_json(self) -> dict[str, Any]:
+        return {"kind": self.kind, "what": self.what, "inputs": list(self.inputs)}
+
+
+@dataclass
+class CheckResult:
+    """Everything `check` found for a list of mentions."""
+
+    mentions: list[DrugMention]
+    interactions: list[Interaction] = field(default_factory=list)
+    duplicates: list[Duplicate] = field(default_factory=list)
+    class_names: dict[str, tuple[str, str]] = field(default_factory=dict)  # class id -> (en, zh)
+
+    @property
+    def unrecognized(self) -> list[str]:
+        return [m.text for m in self.mentions if not m.recognized]
+
+    @property
+    def all_recognized(self) -> bool:
+        return bool(self.mentions) and not self.unrecognized
+
+    def to_json(self) -> dict[str, Any]:
+        drugs = []
+        for m in self.mentions:
+            d: dict[str, Any] = {
+                "input": m.text,
+                "recognized": m.recognized,
+                "ingredients": list(m.ingredients),
+                "classes": list(m.class_ids),
+            }
+            if m.corrected_from is not None:
+                d["corrected_from"] = m.corrected_from
+            drugs.append(d)
+        return {
+            "drugs": drugs,
+            "interactions": [i.to_json() for i in self.interactions],
+            "duplicates": [d.to_json() for d in self.duplicates],
+            "unrecognized": self.unrecognized,
+        }
