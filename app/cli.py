@@ -5,20 +5,94 @@ Each command is a thin shell over the library: parse arguments, call one functio
 
 from __future__ import annotations
 
+import json
+import time
+from pathlib import Path
+from typing import TYPE_CHECKING
+
 import typer
 
 from app.config import get_settings
+from knowledge.errors import RxLensError
+from knowledge.normalize import has_cjk
+
+if TYPE_CHECKING:
+    from knowledge.store import KnowledgeBase
 
 cli = typer.Typer(help="RxLens: medication leaflets, prescriptions and drug interactions.", no_args_is_help=True)
 kb_cli = typer.Typer(help="Build and inspect the drug knowledge base.", no_args_is_help=True)
 cli.add_typer(kb_cli, name="kb")
 
 
+@cli.command("check")
+def check(
+    drugs: list[str] = typer.Argument(..., help="Drug names in Chinese or English: generic, brand, or a class word."),
+    as_json: bool = typer.Option(False, "--json", help="Print the machine-readable result."),
+) -> None:
+    """Check every pair of DRUGS for interactions and duplicate therapy."""
+    from app.check_report import render
+    from knowledge.interactions import InteractionEngine
+    from knowledge.store import KnowledgeBase
+
+    engine = InteractionEngine(_open_kb(KnowledgeBase))
+    result = engine.check(drugs)
+    if as_json:
+        typer.echo(json.dumps(result.to_json(), ensure_ascii=False, indent=2))
+    else:
+        typer.echo(render(result, engine.lexicon, zh=any(has_cjk(d) for d in drugs)))
+
+
 @cli.command("self-check")
 def self_check() -> None:
     """Load every component on the embedded defaults and report whether it works."""
+    from knowledge.interactions import InteractionEngine
+    from knowledge.store import KnowledgeBase
+
     settings = get_settings()
-    typer.echo(f"knowledge base: {settings.knowledge_base}")
+    started = time.perf_counter()
+    kb = _open_kb(KnowledgeBase)
+    engine = InteractionEngine(kb)
+    loaded = time.perf_counter() - started
+    result = engine.check(["warfarin", "aspirin"])
+    ok = any(i.severity.rank >= 3 for i in result.interactions)
+    typer.echo(f"knowledge base  {settings.knowledge_base}  loaded in {loaded * 1000:.0f} ms")
+    typer.echo(f"check           warfarin + aspirin -> {'major, as expected' if ok else 'WRONG'}")
+    if not ok:
+        raise typer.Exit(1)
+
+
+def _open_kb(kb_class: type[KnowledgeBase]) -> KnowledgeBase:
+    try:
+        return kb_class(get_settings().knowledge_base)
+    except RxLensError as e:
+        typer.echo(e.message, err=True)
+        raise typer.Exit(2) from e
+
+
+@kb_cli.command("build")
+def kb_build(
+    out: Path | None = typer.Option(None, help="Where to write the SQLite file (default: settings.knowledge_base)."),
+    exclude_noncommercial: bool = typer.Option(
+        False, "--exclude-noncommercial", help="Drop records whose only sources forbid commercial use."
+    ),
+    force: bool = typer.Option(False, help="Rebuild even when the inputs are unchanged."),
+) -> None:
+    """Compile knowledge/data/ into one SQLite knowledge base."""
+    from knowledge.build import build
+
+    target = out or get_settings().knowledge_base
+    started = time.perf_counter()
+    report = build(target, exclude_noncommercial=exclude_noncommercial, force=force)
+    if report.skipped:
+        typer.echo(f"{target}: up to date (inputs unchanged); use --force to rebuild")
+        return
+    typer.echo(f"{target}: built in {time.perf_counter() - started:.1f} s")
+    for table, n in report.counts.items():
+        typer.echo(f"  {table:22} {n:>9,}")
+    if report.unresolved:
+        typer.echo("  names no source could resolve (left out):")
+        for what, n in report.unresolved.items():
+            typer.echo(f"    {what:38} {n:>7,}")
 
 
 def main() -> None:

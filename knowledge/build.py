@@ -1,0 +1,455 @@
+"""`rxlens kb build`: compile the sources under knowledge/data/ into one SQLite knowledge base.
+
+The build is deterministic (sorted inserts, no timestamps; the meta table records a hash of the inputs) and
+idempotent (it writes a temporary file and renames it over the old one, and skips work when the inputs and
+options are unchanged). Every row it writes names its source; `exclude_noncommercial` drops the sources whose
+licence forbids commercial use (DDInter, WHO ATC) before anything is merged.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import sqlite3
+from collections import Counter, defaultdict
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from tqdm import tqdm
+
+from knowledge.models import Severity
+from knowledge.normalize import core_forms, has_cjk, norm
+from knowledge.sources import atc, chinese, curated, ddinter, drugbank, labels, mcp_rules, ndfrt, onc
+from knowledge.sources.catalog import DATA_DIR, SOURCES
+from knowledge.sources.records import ClassDef, NameRecord, PairRecord, PassageRecord
+
+SCHEMA_VERSION = "1"
+
+# DrugBank's common name is the canonical id except where the INN (or the name every caregiver uses) differs.
+CANONICAL_OVERRIDES = {"DB00316": "paracetamol", "DB00945": "aspirin"}
+
+# When several sources explain the same pair, the text comes from the most explanatory one.
+TEXT_PRIORITY = ["rxlens_curated", "drug_interaction_mcp", "ndfrt", "onc_high_priority", "onc_non_interruptive",
+                 "ddinter"]
+
+SCHEMA = """
+CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE sources (name TEXT PRIMARY KEY, title TEXT, license TEXT, commercial INTEGER, url TEXT);
+CREATE TABLE drugs (id TEXT PRIMARY KEY, name_en TEXT NOT NULL, name_zh TEXT, drugbank_id TEXT,
+                    atc_codes TEXT, ddd REAL, ddd_unit TEXT);
+CREATE TABLE names (norm TEXT NOT NULL, display TEXT NOT NULL, lang TEXT NOT NULL, kind TEXT NOT NULL,
+                    targets TEXT NOT NULL, source TEXT NOT NULL, record TEXT NOT NULL);
+CREATE INDEX names_norm ON names(norm);
+CREATE TABLE classes (id TEXT PRIMARY KEY, name_en TEXT NOT NULL, name_zh TEXT NOT NULL);
+CREATE TABLE class_includes (class_id TEXT NOT NULL, child_id TEXT NOT NULL);
+CREATE TABLE class_members (class_id TEXT NOT NULL, drug_id TEXT NOT NULL, source TEXT NOT NULL);
+CREATE TABLE interactions (id INTEGER PRIMARY KEY, a TEXT NOT NULL, b TEXT NOT NULL, severity TEXT NOT NULL,
+                           summary TEXT, mechanism TEXT, management TEXT, summary_zh TEXT, management_zh TEXT);
+CREATE UNIQUE INDEX interactions_pair ON interactions(a, b);
+CREATE TABLE interaction_sources (interaction_id INTEGER NOT NULL, source TEXT NOT NULL, record TEXT NOT NULL,
+                                  license TEXT NOT NULL, severity_word TEXT NOT NULL);
+CREATE INDEX interaction_sources_id ON interaction_sources(interaction_id);
+CREATE TABLE passages (id TEXT PRIMARY KEY, kind TEXT NOT NULL, section TEXT, lang TEXT NOT NULL, title TEXT,
+                       text TEXT NOT NULL, source TEXT NOT NULL, record TEXT NOT NULL, license TEXT NOT NULL);
+CREATE TABLE passage_refs (passage_id TEXT NOT NULL, ref TEXT NOT NULL);
+CREATE INDEX passage_refs_ref ON passage_refs(ref);
+"""
+
+
+@dataclass
+class BuildReport:
+    path: Path
+    skipped: bool
+    counts: dict[str, int] = field(default_factory=dict)
+    unresolved: dict[str, int] = field(default_factory=dict)
+
+
+def input_hash(exclude_noncommercial: bool) -> str:
+    h = hashlib.sha256(f"{SCHEMA_VERSION}|{exclude_noncommercial}".encode())
+    for path in sorted(p for p in DATA_DIR.rglob("*") if p.is_file()):
+        h.update(str(path.relative_to(DATA_DIR)).encode())
+        h.update(path.read_bytes())
+    for path in sorted(Path(__file__).parent.rglob("*.py")):
+        h.update(path.read_bytes())
+    return h.hexdigest()
+
+
+class _Merged:
+    """An interaction being merged across sources."""
+
+    def __init__(self) -> None:
+        self.records: list[PairRecord] = []
+
+    def severity(self) -> Severity:
+        graded = [r.severity for r in self.records if r.severity is not Severity.UNKNOWN]
+        return max(graded, key=lambda s: s.rank) if graded else Severity.UNKNOWN
+
+    def text(self, attr: str) -> str:
+        for name in TEXT_PRIORITY:
+            for r in sorted(self.records, key=lambda r: r.record):
+                value = getattr(r, attr)
+                if r.source == name and value:
+                    return str(value)
+        return ""
+
+
+class Builder:
+    def __init__(self, exclude_noncommercial: bool = False) -> None:
+        self.allowed = {n for n, s in SOURCES.items() if s.commercial or not exclude_noncommercial}
+        self.vocab: dict[str, str] = {}  # drugbank id -> canonical id
+        self.db_of: dict[str, str] = {}  # canonical id -> drugbank id
+        self.en_index: dict[str, set[str]] = defaultdict(set)  # norm(english name) -> drugbank ids
+        self.en_primary: dict[str, str] = {}  # norm(common name) -> drugbank id
+        self.used: set[str] = set()  # drugbank ids that some source refers to
+        self.classes: list[ClassDef] = []
+        self.class_alias: dict[str, str] = {}
+        self.names: dict[tuple[str, str, str], NameRecord] = {}
+        self.zh_name: dict[str, str] = {}
+        self.atc_codes: dict[str, set[str]] = defaultdict(set)
+        self.ddd: dict[str, tuple[float, str]] = {}
+        self.members: set[tuple[str, str, str]] = set()
+        self.pairs: dict[tuple[str, str], _Merged] = defaultdict(_Merged)
+        self.passages: list[tuple[PassageRecord, str, tuple[str, ...]]] = []
+        self.unresolved: Counter[str] = Counter()
+        self.curated_names: dict[str, tuple[str, ...]] = {}
+        self.synonyms: dict[str, tuple[str, ...]] = {}
+        self.zh_index: dict[str, tuple[str, ...]] = {}  # norm(chinese name) -> canonical ids
+        self.zh_passage_done: set[str] = set()
+        self.wiki_codes = {code for code, _, _ in chinese.wikipedia_atc()}
+
+    # ---- resolution of refs -------------------------------------------------------------------------
+
+    def resolve(self, ref: str, context: str) -> list[str]:
+        """A ref to entity ids: "drug:<canonical>" or "class:<id>". Empty when nothing matches."""
+        if ref.startswith("db:"):
+            db = ref[3:]
+            if db in self.vocab:
+                self.used.add(db)
+                return [f"drug:{self.vocab[db]}"]
+            self.unresolved[context] += 1
+            return []
+        if ref.startswith("class:"):
+            return [ref]
+        name = ref[5:]
+        found = self._resolve_name(name, depth=0)
+        if not found:
+            self.unresolved[context] += 1
+        return found
+
+    def _resolve_name(self, name: str, depth: int) -> list[str]:
+        key = norm(name)
+        if key in self.curated_names and depth == 0:
+            out = [e for t in self.curated_names[key] for e in self._resolve_name(t, depth + 1)]
+            if out:
+                return out
+        if key in self.class_alias:
+            return [f"class:{self.class_alias[key]}"]
+        for k in core_forms(name):
+            db = self.en_primary.get(k)
+            if db is None:
+                ids = self.en_index.get(k, set())
+                db = min(ids) if len(ids) == 1 else None
+            if db is not None:
+                self.used.add(db)
+                return [f"drug:{self.vocab[db]}"]
+        if has_cjk(name):
+            for k in core_forms(name):
+                hit = self.zh_index.get(k)
+                if hit:
+                    return [f"drug:{h}" for h in hit]
+        return []
+
+    # ---- steps ---------------------------------------------------------------------------------------
+
+    def load_vocabulary(self) -> None:
+        for d in drugbank.load_vocabulary():
+            canonical = CANONICAL_OVERRIDES.get(d.drugbank_id, d.name.lower())
+            self.vocab[d.drugbank_id] = canonical
+            self.db_of.setdefault(canonical, d.drugbank_id)
+            self.en_primary.setdefault(norm(d.name), d.drugbank_id)
+            self.en_primary.setdefault(norm(canonical), d.drugbank_id)
+            self.synonyms[d.drugbank_id] = d.synonyms
+            for s in d.synonyms:
+                self.en_index[norm(s)].add(d.drugbank_id)
+
+    def load_classes(self) -> None:
+        self.classes = curated.load_classes()
+        for c in self.classes:
+            for alias in (c.class_id, c.name_en, *c.aliases_en, *c.aliases_zh):
+                self.class_alias.setdefault(norm(alias), c.class_id)
+        for r in curated.load_names():
+            self.curated_names[norm(r.name)] = tuple(t[5:] for t in r.targets)
+
+    def add_name(self, rec: NameRecord, entities: Iterable[str]) -> None:
+        ids = tuple(sorted({e[5:] for e in entities if e.startswith("drug:")}))
+        if not ids or rec.source not in self.allowed:
+            return
+        key = (norm(rec.name), rec.kind, "|".join(ids))
+        if not key[0] or key in self.names:
+            return
+        self.names[key] = NameRecord(rec.name, rec.lang, rec.kind, ids, rec.source, rec.record)
+        if rec.lang == "zh":
+            self.zh_index.setdefault(key[0], ids)
+            if rec.kind == "generic" and len(ids) == 1:
+                self.zh_name.setdefault(ids[0], rec.name)
+
+    def load_chinese(self) -> None:
+        for rec in curated.load_names():
+            self.add_name(rec, [e for t in rec.targets for e in self.resolve(t, "curated names")])
+        for rec in chinese.cmekg_inn_pairs():
+            self.add_name(rec, self.resolve(rec.targets[0], "cmekg inn pairs"))
+        for code, zh, en in chinese.wikipedia_atc():
+            ents = self.resolve(f"name:{en}", "wikipedia atc")
+            self.add_name(NameRecord(zh, "zh", "generic", (), "wikipedia_atc_zh", code), ents)
+            for e in ents:
+                if "wikipedia_atc_zh" in self.allowed:
+                    self.atc_codes[e[5:]].add(code)
+        for rec in chinese.cedict_names():
+            self.add_name(rec, self.resolve(rec.targets[0], "cedict"))
+        for r in chinese.yuanyanyao():
+            ents = self.resolve(f"name:{r['productNameEn']}", "yuanyanyao") or self._resolve_name(r["genericName"], 0)
+            rec_id = f"yuanyanyao_drugs.csv id {r['id']}"
+            for name, lang, kind in ((r["genericName"], "zh", "generic"), (r["productName"], "zh", "product"),
+                                     (r["brandName"], "zh", "brand"), (r["brandNameEn"], "en", "brand"),
+                                     (r["productNameEn"], "en", "product")):
+                if name:
+                    self.add_name(NameRecord(name, lang, kind, (), "yuanyanyao", rec_id), ents)
+        self._load_cmekg_products()
+
+    def _load_cmekg_products(self) -> None:
+        brand_votes: dict[str, Counter[tuple[str, ...]]] = defaultdict(Counter)
+        brand_record: dict[str, str] = {}
+        for i, row in enumerate(chinese.cmekg_products(), start=2):
+            if row.get("tcm_like") == "True":
+                continue
+            zh = row["zh_name"].strip()
+            ents = self._resolve_name(zh, 0)
+            generic = row.get("generic_name_zh(通用名)", "").split(" | ")[0].strip()
+            if not ents and generic:
+                ents = self._resolve_name(generic, 0)
+            if not ents:  # a combination product: its active ingredients
+                found = []
+                for cand in chinese.product_active_candidates(row):
+                    found += self._resolve_name(cand, 0)
+                ents = sorted(set(found)) if len(set(found)) >= 2 else []
+            if not ents:
+                self.unresolved["cmekg products"] += 1
+                continue
+            key = tuple(sorted(ents))
+            record = f"cmekg_drug_products.csv:{i}"
+            self.add_name(NameRecord(zh, "zh", "product", (), "cmekg", record), ents)
+            for brand in row.get("brand_names_zh(商品名)", "").split(" | "):
+                brand = brand.strip()
+                if 2 <= len(brand) <= 10 and brand != zh:
+                    brand_votes[brand][key] += 1
+                    brand_record.setdefault(brand, record)
+            if len(ents) == 1:
+                self._product_passages(row, ents[0], record)
+        for brand, votes in sorted(brand_votes.items()):
+            (best, n), *rest = votes.most_common()
+            if rest and rest[0][1] == n:
+                continue  # a brand claimed by two different products: ambiguous, left out
+            self.add_name(NameRecord(brand, "zh", "brand", (), "cmekg", brand_record[brand]), best)
+
+    def _product_passages(self, row: dict[str, str], entity: str, record: str) -> None:
+        fields = {
+            "contraindications(禁忌)": ("contraindications", "禁忌"),
+            "interaction_mentions(药物相互作用)": ("drug_interactions", "药物相互作用"),
+            "dosage(用法用量)": ("dosage_and_administration", "用法用量"),
+            "adverse_reactions(不良反应)": ("adverse_reactions", "不良反应"),
+        }
+        drug = entity[5:]
+        if drug in self.zh_passage_done:
+            return
+        added = False
+        for column, (section, title) in fields.items():
+            text = row.get(column, "").replace(" | ", "、").strip()
+            if len(text) < 4 or text in ("尚不明确", "尚不明确。"):
+                continue
+            pid = f"cmekg:{drug}:{section}"
+            self.passages.append((
+                PassageRecord(pid, (), section, "zh", f"{row['zh_name']}【{title}】", text, "cmekg", record),
+                "product", (entity,),
+            ))
+            added = True
+        if added:
+            self.zh_passage_done.add(drug)
+
+    def load_atc(self) -> None:
+        if "who_atc" not in self.allowed:
+            return
+        for e in atc.load_entries():
+            ents = self._resolve_name(e.name, 0)
+            if len(ents) != 1 or not ents[0].startswith("drug:"):
+                continue
+            drug = ents[0][5:]
+            self.atc_codes[drug].add(e.code)
+            if e.ddd is not None and (drug not in self.ddd or e.route == "O"):
+                self.ddd[drug] = (e.ddd, e.unit)
+
+    def load_memberships(self) -> None:
+        for c in self.classes:
+            for m in c.members:
+                for e in self.resolve(f"name:{m}", f"class {c.class_id} members"):
+                    if e.startswith("drug:"):
+                        self.members.add((c.class_id, e[5:], "rxlens_curated"))
+            if not c.atc_prefixes:
+                continue
+            for drug, codes in self.atc_codes.items():
+                for code in codes:
+                    if code.startswith(c.atc_prefixes):
+                        src = "wikipedia_atc_zh" if code in self.wiki_codes else "who_atc"
+                        if src in self.allowed:
+                            self.members.add((c.class_id, drug, src))
+
+    def load_pairs(self) -> None:
+        loaders: list[Callable[[], Iterable[PairRecord]]] = [
+            curated.load_class_rules, mcp_rules.load_pairs, ndfrt.load_pairs, onc.load_pairs, ddinter.load_pairs,
+        ]
+        for loader in loaders:
+            for rec in loader():
+                if rec.source not in self.allowed:
+                    continue
+                drug_level_only = rec.source.startswith("onc_")  # ONC rows name drugs; a class there is a sheet error
+                for a in self.resolve(rec.a, f"pairs {rec.source}"):
+                    for b in self.resolve(rec.b, f"pairs {rec.source}"):
+                        if drug_level_only and (a.startswith("class:") or b.startswith("class:")):
+                            self.unresolved[f"pairs {rec.source} (class word in a drug column)"] += 1
+                        elif a != b:
+                            self.pairs[(a, b) if a < b else (b, a)].records.append(rec)
+
+    def load_passages(self) -> None:
+        for p in labels.load_passages():
+            ents = tuple(sorted({e for r in p.refs for e in self._resolve_name(r[5:], 0)}))
+            if ents:
+                self.passages.append((p, "label", ents))
+            else:
+                self.unresolved["label passages"] += 1
+        for row in curated.load_class_rule_quotes():
+            refs = tuple(
+                e for side in (row["a"], row["b"])
+                for e in ([side] if side.startswith("class:") else self._resolve_name(side, 0))
+            )
+            text = f"{row['summary']} {row['mechanism']} {row['management']} Label: \u201c{row['quote']}\u201d"
+            self.passages.append((
+                PassageRecord(f"curated:{row['rule_id']}", (), "interaction_rule", "en",
+                              f"{row['a']} + {row['b']} ({row['label_drug']} label)", text, "rxlens_curated",
+                              f"{row['rule_id']} set_id {row['label_set_id']}"),
+                "interaction", refs,
+            ))
+            if row.get("summary_zh"):
+                self.passages.append((
+                    PassageRecord(f"curated:{row['rule_id']}:zh", (), "interaction_rule", "zh",
+                                  f"{row['a']} + {row['b']}", f"{row['summary_zh']} {row['management_zh']}",
+                                  "rxlens_curated", row["rule_id"]),
+                    "interaction", refs,
+                ))
+        for i, rule in enumerate(mcp_rules.load_rules(), start=1):
+            ents = sorted({e for n in rule["drug_a"] + rule["drug_b"] for e in self._resolve_name(str(n), 0)})  # type: ignore[operator]
+            text = f"{rule['description']} Mechanism: {rule['mechanism']} What to do: {rule['recommendation']}"
+            title = f"{' / '.join(rule['drug_a'][:2])} + {' / '.join(rule['drug_b'][:2])}"  # type: ignore[index]
+            self.passages.append((
+                PassageRecord(f"mcp:{i}", (), "interaction_rule", "en", title, text, "drug_interaction_mcp",
+                              f"rule {i} ({rule['source']})"),
+                "interaction", tuple(ents),
+            ))
+
+    # ---- writing -------------------------------------------------------------------------------------
+
+    def write(self, path: Path, digest: str) -> dict[str, int]:
+        tmp = path.with_suffix(".tmp")
+        tmp.unlink(missing_ok=True)
+        con = sqlite3.connect(tmp)
+        con.executescript(SCHEMA)
+        lic = {n: s.license for n, s in SOURCES.items()}
+        con.executemany("INSERT INTO meta VALUES (?, ?)", sorted({
+            "schema_version": SCHEMA_VERSION,
+            "input_hash": digest,
+            "sources": json.dumps(sorted(self.allowed)),
+        }.items()))
+        con.executemany("INSERT INTO sources VALUES (?, ?, ?, ?, ?)", [
+            (s.name, s.title, s.license, int(s.commercial), s.url) for s in SOURCES.values() if s.name in self.allowed
+        ])
+        # The drug table holds every ingredient some source refers to.
+        drugs = sorted({self.vocab[db] for db in self.used} | {m[1] for m in self.members})
+        con.executemany("INSERT INTO drugs VALUES (?, ?, ?, ?, ?, ?, ?)", [
+            (d, d, self.zh_name.get(d), self.db_of.get(d), " ".join(sorted(self.atc_codes.get(d, ()))),
+             self.ddd.get(d, (None, None))[0], self.ddd.get(d, (None, None))[1])
+            for d in drugs
+        ])
+        names = []
+        for d in drugs:
+            db = self.db_of.get(d)
+            names.append((norm(d), d, "en", "generic", d, "drugbank_vocabulary", db or ""))
+            for s in self.synonyms.get(db or "", ()):
+                k = norm(s)
+                if len(k) >= 3 and self.en_index.get(k) == {db}:
+                    names.append((k, s, "en", "synonym", d, "drugbank_vocabulary", db or ""))
+        for (k, kind, targets), r in self.names.items():
+            names.append((k, r.name, r.lang, kind, targets, r.source, r.record))
+        for c in self.classes:
+            for alias in sorted({c.class_id, c.name_en, *c.aliases_en, *c.aliases_zh}):
+                lang = "zh" if has_cjk(alias) else "en"
+                names.append((norm(alias), alias, lang, "class", c.class_id, "rxlens_curated", "classes.csv"))
+        con.executemany("INSERT INTO names VALUES (?, ?, ?, ?, ?, ?, ?)", sorted(set(names)))
+        con.executemany("INSERT INTO classes VALUES (?, ?, ?)",
+                        sorted((c.class_id, c.name_en, c.name_zh) for c in self.classes))
+        con.executemany("INSERT INTO class_includes VALUES (?, ?)",
+                        sorted((c.class_id, i) for c in self.classes for i in c.includes))
+        con.executemany("INSERT INTO class_members VALUES (?, ?, ?)", sorted(self.members))
+        rows, src_rows = [], []
+        for n, ((a, b), merged) in enumerate(sorted(self.pairs.items()), start=1):
+            rows.append((n, a, b, merged.severity().value, merged.text("summary"), merged.text("mechanism"),
+                         merged.text("management"), merged.text("summary_zh"), merged.text("management_zh")))
+            seen = set()
+            for r in sorted(merged.records, key=lambda r: (r.source, r.record)):
+                if (r.source, r.record) not in seen:
+                    seen.add((r.source, r.record))
+                    src_rows.append((n, r.source, r.record, lic[r.source], r.severity_word))
+        con.executemany("INSERT INTO interactions VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
+        con.executemany("INSERT INTO interaction_sources VALUES (?, ?, ?, ?, ?)", src_rows)
+        passages, refs = {}, set()
+        for p, kind, ents in self.passages:
+            if p.source not in self.allowed or p.passage_id in passages:
+                continue
+            passages[p.passage_id] = (p.passage_id, kind, p.section, p.lang, p.title, p.text, p.source, p.record,
+                                      lic[p.source])
+            refs.update((p.passage_id, e) for e in ents)
+        con.executemany("INSERT INTO passages VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", sorted(passages.values()))
+        con.executemany("INSERT INTO passage_refs VALUES (?, ?)", sorted(refs))
+        con.commit()
+        counts = {t: con.execute(f"SELECT COUNT(*) FROM {t}").fetchone()[0] for t in (  # noqa: S608
+            "drugs", "names", "classes", "class_members", "interactions", "interaction_sources", "passages")}
+        con.execute("VACUUM")
+        con.close()
+        os.replace(tmp, path)
+        return counts
+
+
+def build(out: Path, exclude_noncommercial: bool = False, force: bool = False, progress: bool = True) -> BuildReport:
+    """Compile the knowledge base to `out`. Skips the work when `out` already holds a build of the same inputs."""
+    out.parent.mkdir(parents=True, exist_ok=True)
+    digest = input_hash(exclude_noncommercial)
+    if out.exists() and not force:
+        try:
+            con = sqlite3.connect(f"file:{out}?mode=ro", uri=True)
+            row = con.execute("SELECT value FROM meta WHERE key='input_hash'").fetchone()
+            con.close()
+            if row and row[0] == digest:
+                return BuildReport(out, skipped=True)
+        except sqlite3.DatabaseError:
+            pass
+    b = Builder(exclude_noncommercial)
+    steps: list[tuple[str, Callable[[], object]]] = [
+        ("vocabulary", b.load_vocabulary), ("classes", b.load_classes), ("chinese names", b.load_chinese),
+        ("ATC", b.load_atc), ("class members", b.load_memberships), ("interactions", b.load_pairs),
+        ("passages", b.load_passages),
+    ]
+    bar = tqdm(steps, desc="kb build", unit="step", disable=not progress)
+    for label, step in bar:
+        bar.set_postfix_str(label)
+        step()
+    counts = b.write(out, digest)
+    return BuildReport(out, skipped=False, counts=counts, unresolved=dict(sorted(b.unresolved.items())))

@@ -1,0 +1,161 @@
+"""The compiled knowledge base, loaded once into the shapes the lexicon and the engine need.
+
+Names, drugs, classes and the pair index live in memory (a few MB); interaction texts and sources are read from
+the SQLite file on demand, so loading stays well under a second.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from collections import defaultdict
+from dataclasses import dataclass
+from pathlib import Path
+
+from knowledge.build import SCHEMA_VERSION
+from knowledge.errors import KnowledgeBaseMissing
+from knowledge.models import Interaction, Severity, SourceRef
+
+
+@dataclass(frozen=True)
+class NameEntry:
+    display: str
+    lang: str
+    kind: str  # generic | synonym | brand | product | class
+    targets: tuple[str, ...]  # ingredient ids, or one class id when kind == "class"
+    source: str
+
+
+@dataclass(frozen=True)
+class DrugInfo:
+    id: str
+    name_zh: str | None
+    atc_codes: tuple[str, ...]
+    ddd: float | None
+    ddd_unit: str | None
+
+
+@dataclass(frozen=True)
+class Passage:
+    id: str
+    kind: str
+    section: str
+    lang: str
+    title: str
+    text: str
+    source: str
+    record: str
+    license: str
+    refs: tuple[str, ...]
+
+
+class KnowledgeBase:
+    """Read access to one compiled knowledge base file. Thread-safe for reads."""
+
+    def __init__(self, path: Path) -> None:
+        path = Path(path)
+        if not path.exists():
+            raise KnowledgeBaseMissing(
+                f"No knowledge base at {path}. Build it with `rxlens kb build` (or `make kb`)."
+            )
+        self.path = path
+        self._local = threading.local()
+        con = self._con()
+        version = con.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()
+        if not version or version[0] != SCHEMA_VERSION:
+            raise KnowledgeBaseMissing(
+                f"The knowledge base at {path} is from another version. Rebuild it with `rxlens kb build --force`."
+            )
+        self.input_hash = con.execute("SELECT value FROM meta WHERE key='input_hash'").fetchone()[0]
+        self.names: dict[str, list[NameEntry]] = defaultdict(list)
+        for norm_, display, lang, kind, targets, source in con.execute(
+            "SELECT norm, display, lang, kind, targets, source FROM names"
+        ):
+            self.names[norm_].append(NameEntry(display, lang, kind, tuple(targets.split("|")), source))
+        self.drugs: dict[str, DrugInfo] = {
+            r[0]: DrugInfo(r[0], r[1], tuple((r[2] or "").split()), r[3], r[4])
+            for r in con.execute("SELECT id, name_zh, atc_codes, ddd, ddd_unit FROM drugs")
+        }
+        self.class_names: dict[str, tuple[str, str]] = {
+            r[0]: (r[1], r[2]) for r in con.execute("SELECT id, name_en, name_zh FROM classes")
+        }
+        self.class_children: dict[str, list[str]] = defaultdict(list)
+        for parent, child in con.execute("SELECT class_id, child_id FROM class_includes"):
+            self.class_children[parent].append(child)
+        self.direct_members: dict[str, set[str]] = defaultdict(set)
+        self.classes_of: dict[str, set[str]] = defaultdict(set)
+        for class_id, drug in con.execute("SELECT DISTINCT class_id, drug_id FROM class_members"):
+            self.direct_members[class_id].add(drug)
+            self.classes_of[drug].add(class_id)
+        severities = {s.value: s for s in Severity}
+        self.pairs: dict[tuple[str, str], tuple[int, Severity]] = {
+            (a, b): (i, severities[s]) for i, a, b, s in con.execute("SELECT id, a, b, severity FROM interactions")
+        }
+        self.sources: dict[str, tuple[str, str]] = {
+            r[0]: (r[1], r[2]) for r in con.execute("SELECT name, title, license FROM sources")
+        }
+
+    def _con(self) -> sqlite3.Connection:
+        con = getattr(self._local, "con", None)
+        if con is None:
+            con = sqlite3.connect(f"file:{self.path}?mode=ro", uri=True, check_same_thread=False)
+            self._local.con = con
+        return con
+
+    def members(self, class_id: str) -> set[str]:
+        """All ingredients of a class, through its sub-classes."""
+        out = set(self.direct_members.get(class_id, ()))
+        for child in self.class_children.get(class_id, ()):
+            out |= self.members(child)
+        return out
+
+    def leaf_classes(self, class_id: str) -> list[str]:
+        """The class itself plus its direct sub-classes: the groups a class-word finding is reported by."""
+        return [class_id, *self.class_children.get(class_id, ())]
+
+    def pair(self, x: str, y: str) -> tuple[int, Severity] | None:
+        """Look up an entity pair ("drug:a", "class:b"), in either order."""
+        return self.pairs.get((x, y) if x < y else (y, x))
+
+    def interaction(self, interaction_id: int) -> Interaction:
+        con = self._con()
+        row = con.execute(
+            "SELECT a, b, severity, summary, mechanism, management FROM interactions WHERE id=?", (interaction_id,)
+        ).fetchone()
+        sources = tuple(
+            SourceRef(name, record, license_, word)
+            for name, record, license_, word in con.execute(
+                "SELECT source, record, license, severity_word FROM interaction_sources WHERE interaction_id=? "
+                "ORDER BY source, record",
+                (interaction_id,),
+            )
+        )
+        return Interaction(
+            a=row[0], b=row[1], severity=Severity(row[2]), summary=row[3] or "", mechanism=row[4] or "",
+            management=row[5] or "", sources=sources, interaction_id=interaction_id,
+        )
+
+    def interaction_zh(self, interaction_id: int) -> tuple[str, str]:
+        row = self._con().execute(
+            "SELECT summary_zh, management_zh FROM interactions WHERE id=?", (interaction_id,)
+        ).fetchone()
+        return (row[0] or "", row[1] or "") if row else ("", "")
+
+    def passages(self, refs: list[str] | None = None) -> list[Passage]:
+        """Passages about any of `refs` ("drug:x", "class:y"), or all passages when refs is None."""
+        con = self._con()
+        if refs is None:
+            ids = None
+        else:
+            marks = ",".join("?" * len(refs))
+            ids = {r[0] for r in con.execute(f"SELECT passage_id FROM passage_refs WHERE ref IN ({marks})", refs)}  # noqa: S608
+        out = []
+        ref_map: dict[str, list[str]] = defaultdict(list)
+        for pid, ref in con.execute("SELECT passage_id, ref FROM passage_refs"):
+            ref_map[pid].append(ref)
+        for row in con.execute(
+            "SELECT id, kind, section, lang, title, text, source, record, license FROM passages ORDER BY id"
+        ):
+            if ids is None or row[0] in ids:
+                out.append(Passage(*row, refs=tuple(ref_map.get(row[0], ()))))
+        return out
