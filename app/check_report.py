@@ -42,11 +42,11 @@ def render(result: CheckResult, lexicon: Lexicon, zh: bool) -> str:
     lines: list[str] = []
     for m in result.mentions:
         if m.recognized:
-            what = ", ".join(m.ingredients) if m.ingredients else ", ".join(
-                _name(lexicon, c, zh) for c in m.class_ids)
+            what = ", ".join(m.ingredients) if m.ingredients else ", ".join(_name(lexicon, c, zh) for c in m.class_ids)
             note = ""
             if m.corrected_from:
-                note = f"  ({'已从' if zh else 'corrected from'} “{m.corrected_from}” {'纠正为' if zh else 'to'} {m.matched})"
+                fixed, to = ("已从", "纠正为") if zh else ("corrected from", "to")
+                note = f"  ({fixed} “{m.corrected_from}” {to} {m.matched})"
             lines.append(f"{m.text} -> {what}{note}")
     if result.interactions:
         lines.append("")
@@ -62,14 +62,18 @@ def render(result: CheckResult, lexicon: Lexicon, zh: bool) -> str:
         names = "、".join(result.unrecognized) if zh else ", ".join(result.unrecognized)
         lines.append(
             f"[?] {'无法识别' if zh else 'NOT RECOGNISED'}: {names}. "
-            + ("我们无法识别这些药名，因此不能判断它们是否有相互作用。请核对拼写，或把药盒拿给药师确认。" if zh else
-               "We do not recognise these names, so we cannot say whether they interact. Check the spelling, "
-               "or show the package to a pharmacist.")
+            + (
+                "我们无法识别这些药名，因此不能判断它们是否有相互作用。请核对拼写，或把药盒拿给药师确认。"
+                if zh
+                else "We do not recognise these names, so we cannot say whether they interact. Check the spelling, "
+                "or show the package to a pharmacist."
+            )
         )
     elif not result.interactions and result.mentions:
         lines.append(
-            "在我们的资料来源中没有找到这些药物之间的相互作用。这不等于一定安全：请向药师或医生确认。" if zh else
-            "No interaction between these drugs is known in our sources. That does not prove the combination is "
+            "在我们的资料来源中没有找到这些药物之间的相互作用。这不等于一定安全：请向药师或医生确认。"
+            if zh
+            else "No interaction between these drugs is known in our sources. That does not prove the combination is "
             "safe: ask a pharmacist or doctor."
         )
     return "\n".join(lines)

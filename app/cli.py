@@ -8,7 +8,7 @@ from __future__ import annotations
 import json
 import time
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -26,8 +26,10 @@ cli.add_typer(kb_cli, name="kb")
 
 @cli.command("check")
 def check(
-    drugs: list[str] = typer.Argument(..., help="Drug names in Chinese or English: generic, brand, or a class word."),
-    as_json: bool = typer.Option(False, "--json", help="Print the machine-readable result."),
+    drugs: Annotated[
+        list[str], typer.Argument(help="Drug names in Chinese or English: generic, brand, or a class word.")
+    ],
+    as_json: Annotated[bool, typer.Option("--json", help="Print the machine-readable result.")] = False,
 ) -> None:
     """Check every pair of DRUGS for interactions and duplicate therapy."""
     from app.check_report import render
@@ -71,11 +73,13 @@ def _open_kb(kb_class: type[KnowledgeBase]) -> KnowledgeBase:
 
 @kb_cli.command("build")
 def kb_build(
-    out: Path | None = typer.Option(None, help="Where to write the SQLite file (default: settings.knowledge_base)."),
-    exclude_noncommercial: bool = typer.Option(
-        False, "--exclude-noncommercial", help="Drop records whose only sources forbid commercial use."
-    ),
-    force: bool = typer.Option(False, help="Rebuild even when the inputs are unchanged."),
+    out: Annotated[
+        Path | None, typer.Option(help="Where to write the SQLite file (default: the settings' path).")
+    ] = None,
+    exclude_noncommercial: Annotated[
+        bool, typer.Option("--exclude-noncommercial", help="Drop records whose only sources forbid commercial use.")
+    ] = False,
+    force: Annotated[bool, typer.Option(help="Rebuild even when the inputs are unchanged.")] = False,
 ) -> None:
     """Compile knowledge/data/ into one SQLite knowledge base."""
     from knowledge.build import build

@@ -31,8 +31,14 @@ SCHEMA_VERSION = "1"
 CANONICAL_OVERRIDES = {"DB00316": "paracetamol", "DB00945": "aspirin"}
 
 # When several sources explain the same pair, the text comes from the most explanatory one.
-TEXT_PRIORITY = ["rxlens_curated", "drug_interaction_mcp", "ndfrt", "onc_high_priority", "onc_non_interruptive",
-                 "ddinter"]
+TEXT_PRIORITY = [
+    "rxlens_curated",
+    "drug_interaction_mcp",
+    "ndfrt",
+    "onc_high_priority",
+    "onc_non_interruptive",
+    "ddinter",
+]
 
 SCHEMA = """
 CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -211,9 +217,13 @@ class Builder:
         for r in chinese.yuanyanyao():
             ents = self.resolve(f"name:{r['productNameEn']}", "yuanyanyao") or self._resolve_name(r["genericName"], 0)
             rec_id = f"yuanyanyao_drugs.csv id {r['id']}"
-            for name, lang, kind in ((r["genericName"], "zh", "generic"), (r["productName"], "zh", "product"),
-                                     (r["brandName"], "zh", "brand"), (r["brandNameEn"], "en", "brand"),
-                                     (r["productNameEn"], "en", "product")):
+            for name, lang, kind in (
+                (r["genericName"], "zh", "generic"),
+                (r["productName"], "zh", "product"),
+                (r["brandName"], "zh", "brand"),
+                (r["brandNameEn"], "en", "brand"),
+                (r["productNameEn"], "en", "product"),
+            ):
                 if name:
                     self.add_name(NameRecord(name, lang, kind, (), "yuanyanyao", rec_id), ents)
         self._load_cmekg_products()
@@ -269,10 +279,13 @@ class Builder:
             if len(text) < 4 or text in ("尚不明确", "尚不明确。"):
                 continue
             pid = f"cmekg:{drug}:{section}"
-            self.passages.append((
-                PassageRecord(pid, (), section, "zh", f"{row['zh_name']}【{title}】", text, "cmekg", record),
-                "product", (entity,),
-            ))
+            self.passages.append(
+                (
+                    PassageRecord(pid, (), section, "zh", f"{row['zh_name']}【{title}】", text, "cmekg", record),
+                    "product",
+                    (entity,),
+                )
+            )
             added = True
         if added:
             self.zh_passage_done.add(drug)
@@ -306,7 +319,11 @@ class Builder:
 
     def load_pairs(self) -> None:
         loaders: list[Callable[[], Iterable[PairRecord]]] = [
-            curated.load_class_rules, mcp_rules.load_pairs, ndfrt.load_pairs, onc.load_pairs, ddinter.load_pairs,
+            curated.load_class_rules,
+            mcp_rules.load_pairs,
+            ndfrt.load_pairs,
+            onc.load_pairs,
+            ddinter.load_pairs,
         ]
         for loader in loaders:
             for rec in loader():
@@ -329,32 +346,59 @@ class Builder:
                 self.unresolved["label passages"] += 1
         for row in curated.load_class_rule_quotes():
             refs = tuple(
-                e for side in (row["a"], row["b"])
+                e
+                for side in (row["a"], row["b"])
                 for e in ([side] if side.startswith("class:") else self._resolve_name(side, 0))
             )
             text = f"{row['summary']} {row['mechanism']} {row['management']} Label: \u201c{row['quote']}\u201d"
-            self.passages.append((
-                PassageRecord(f"curated:{row['rule_id']}", (), "interaction_rule", "en",
-                              f"{row['a']} + {row['b']} ({row['label_drug']} label)", text, "rxlens_curated",
-                              f"{row['rule_id']} set_id {row['label_set_id']}"),
-                "interaction", refs,
-            ))
+            self.passages.append(
+                (
+                    PassageRecord(
+                        f"curated:{row['rule_id']}",
+                        (),
+                        "interaction_rule",
+                        "en",
+                        f"{row['a']} + {row['b']} ({row['label_drug']} label)",
+                        text,
+                        "rxlens_curated",
+                        f"{row['rule_id']} set_id {row['label_set_id']}",
+                    ),
+                    "interaction",
+                    refs,
+                )
+            )
             if row.get("summary_zh"):
-                self.passages.append((
-                    PassageRecord(f"curated:{row['rule_id']}:zh", (), "interaction_rule", "zh",
-                                  f"{row['a']} + {row['b']}", f"{row['summary_zh']} {row['management_zh']}",
-                                  "rxlens_curated", row["rule_id"]),
-                    "interaction", refs,
-                ))
-        for i, rule in enumerate(mcp_rules.load_rules(), start=1):
-            ents = sorted({e for n in rule["drug_a"] + rule["drug_b"] for e in self._resolve_name(str(n), 0)})  # type: ignore[operator]
-            text = f"{rule['description']} Mechanism: {rule['mechanism']} What to do: {rule['recommendation']}"
-            title = f"{' / '.join(rule['drug_a'][:2])} + {' / '.join(rule['drug_b'][:2])}"  # type: ignore[index]
-            self.passages.append((
-                PassageRecord(f"mcp:{i}", (), "interaction_rule", "en", title, text, "drug_interaction_mcp",
-                              f"rule {i} ({rule['source']})"),
-                "interaction", tuple(ents),
-            ))
+                self.passages.append(
+                    (
+                        PassageRecord(
+                            f"curated:{row['rule_id']}:zh",
+                            (),
+                            "interaction_rule",
+                            "zh",
+                            f"{row['a']} + {row['b']}",
+                            f"{row['summary_zh']} {row['management_zh']}",
+                            "rxlens_curated",
+                            row["rule_id"],
+                        ),
+                        "interaction",
+                        refs,
+                    )
+                )
+        for rule in mcp_rules.load_rules():
+            rule_ents = sorted({e for n in rule.drug_a + rule.drug_b for e in self._resolve_name(n, 0)})
+            text = f"{rule.description} Mechanism: {rule.mechanism} What to do: {rule.recommendation}"
+            title = f"{' / '.join(rule.drug_a[:2])} + {' / '.join(rule.drug_b[:2])}"
+            passage = PassageRecord(
+                f"mcp:{rule.number}",
+                (),
+                "interaction_rule",
+                "en",
+                title,
+                text,
+                "drug_interaction_mcp",
+                f"rule {rule.number} ({rule.citation})",
+            )
+            self.passages.append((passage, "interaction", tuple(rule_ents)))
 
     # ---- writing -------------------------------------------------------------------------------------
 
@@ -364,21 +408,41 @@ class Builder:
         con = sqlite3.connect(tmp)
         con.executescript(SCHEMA)
         lic = {n: s.license for n, s in SOURCES.items()}
-        con.executemany("INSERT INTO meta VALUES (?, ?)", sorted({
-            "schema_version": SCHEMA_VERSION,
-            "input_hash": digest,
-            "sources": json.dumps(sorted(self.allowed)),
-        }.items()))
-        con.executemany("INSERT INTO sources VALUES (?, ?, ?, ?, ?)", [
-            (s.name, s.title, s.license, int(s.commercial), s.url) for s in SOURCES.values() if s.name in self.allowed
-        ])
+        con.executemany(
+            "INSERT INTO meta VALUES (?, ?)",
+            sorted(
+                {
+                    "schema_version": SCHEMA_VERSION,
+                    "input_hash": digest,
+                    "sources": json.dumps(sorted(self.allowed)),
+                }.items()
+            ),
+        )
+        con.executemany(
+            "INSERT INTO sources VALUES (?, ?, ?, ?, ?)",
+            [
+                (s.name, s.title, s.license, int(s.commercial), s.url)
+                for s in SOURCES.values()
+                if s.name in self.allowed
+            ],
+        )
         # The drug table holds every ingredient some source refers to.
         drugs = sorted({self.vocab[db] for db in self.used} | {m[1] for m in self.members})
-        con.executemany("INSERT INTO drugs VALUES (?, ?, ?, ?, ?, ?, ?)", [
-            (d, d, self.zh_name.get(d), self.db_of.get(d), " ".join(sorted(self.atc_codes.get(d, ()))),
-             self.ddd.get(d, (None, None))[0], self.ddd.get(d, (None, None))[1])
-            for d in drugs
-        ])
+        con.executemany(
+            "INSERT INTO drugs VALUES (?, ?, ?, ?, ?, ?, ?)",
+            [
+                (
+                    d,
+                    d,
+                    self.zh_name.get(d),
+                    self.db_of.get(d),
+                    " ".join(sorted(self.atc_codes.get(d, ()))),
+                    self.ddd.get(d, (None, None))[0],
+                    self.ddd.get(d, (None, None))[1],
+                )
+                for d in drugs
+            ],
+        )
         names = []
         for d in drugs:
             db = self.db_of.get(d)
@@ -394,34 +458,69 @@ class Builder:
                 lang = "zh" if has_cjk(alias) else "en"
                 names.append((norm(alias), alias, lang, "class", c.class_id, "rxlens_curated", "classes.csv"))
         con.executemany("INSERT INTO names VALUES (?, ?, ?, ?, ?, ?, ?)", sorted(set(names)))
-        con.executemany("INSERT INTO classes VALUES (?, ?, ?)",
-                        sorted((c.class_id, c.name_en, c.name_zh) for c in self.classes))
-        con.executemany("INSERT INTO class_includes VALUES (?, ?)",
-                        sorted((c.class_id, i) for c in self.classes for i in c.includes))
+        con.executemany(
+            "INSERT INTO classes VALUES (?, ?, ?)",
+            sorted((c.class_id, c.name_en, c.name_zh) for c in self.classes),
+        )
+        con.executemany(
+            "INSERT INTO class_includes VALUES (?, ?)",
+            sorted((c.class_id, i) for c in self.classes for i in c.includes),
+        )
         con.executemany("INSERT INTO class_members VALUES (?, ?, ?)", sorted(self.members))
         rows, src_rows = [], []
         for n, ((a, b), merged) in enumerate(sorted(self.pairs.items()), start=1):
-            rows.append((n, a, b, merged.severity().value, merged.text("summary"), merged.text("mechanism"),
-                         merged.text("management"), merged.text("summary_zh"), merged.text("management_zh")))
+            rows.append(
+                (
+                    n,
+                    a,
+                    b,
+                    merged.severity().value,
+                    merged.text("summary"),
+                    merged.text("mechanism"),
+                    merged.text("management"),
+                    merged.text("summary_zh"),
+                    merged.text("management_zh"),
+                )
+            )
             seen = set()
-            for r in sorted(merged.records, key=lambda r: (r.source, r.record)):
-                if (r.source, r.record) not in seen:
-                    seen.add((r.source, r.record))
-                    src_rows.append((n, r.source, r.record, lic[r.source], r.severity_word))
+            for rec in sorted(merged.records, key=lambda r: (r.source, r.record)):
+                if (rec.source, rec.record) not in seen:
+                    seen.add((rec.source, rec.record))
+                    src_rows.append((n, rec.source, rec.record, lic[rec.source], rec.severity_word))
         con.executemany("INSERT INTO interactions VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
         con.executemany("INSERT INTO interaction_sources VALUES (?, ?, ?, ?, ?)", src_rows)
-        passages, refs = {}, set()
+        passages: dict[str, tuple[str | int, ...]] = {}
+        refs: set[tuple[str, str]] = set()
         for p, kind, ents in self.passages:
             if p.source not in self.allowed or p.passage_id in passages:
                 continue
-            passages[p.passage_id] = (p.passage_id, kind, p.section, p.lang, p.title, p.text, p.source, p.record,
-                                      lic[p.source])
+            passages[p.passage_id] = (
+                p.passage_id,
+                kind,
+                p.section,
+                p.lang,
+                p.title,
+                p.text,
+                p.source,
+                p.record,
+                lic[p.source],
+            )
             refs.update((p.passage_id, e) for e in ents)
         con.executemany("INSERT INTO passages VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", sorted(passages.values()))
         con.executemany("INSERT INTO passage_refs VALUES (?, ?)", sorted(refs))
         con.commit()
-        counts = {t: con.execute(f"SELECT COUNT(*) FROM {t}").fetchone()[0] for t in (  # noqa: S608
-            "drugs", "names", "classes", "class_members", "interactions", "interaction_sources", "passages")}
+        counts = {
+            t: con.execute(f"SELECT COUNT(*) FROM {t}").fetchone()[0]
+            for t in (
+                "drugs",
+                "names",
+                "classes",
+                "class_members",
+                "interactions",
+                "interaction_sources",
+                "passages",
+            )
+        }
         con.execute("VACUUM")
         con.close()
         os.replace(tmp, path)
@@ -443,8 +542,12 @@ def build(out: Path, exclude_noncommercial: bool = False, force: bool = False, p
             pass
     b = Builder(exclude_noncommercial)
     steps: list[tuple[str, Callable[[], object]]] = [
-        ("vocabulary", b.load_vocabulary), ("classes", b.load_classes), ("chinese names", b.load_chinese),
-        ("ATC", b.load_atc), ("class members", b.load_memberships), ("interactions", b.load_pairs),
+        ("vocabulary", b.load_vocabulary),
+        ("classes", b.load_classes),
+        ("chinese names", b.load_chinese),
+        ("ATC", b.load_atc),
+        ("class members", b.load_memberships),
+        ("interactions", b.load_pairs),
         ("passages", b.load_passages),
     ]
     bar = tqdm(steps, desc="kb build", unit="step", disable=not progress)

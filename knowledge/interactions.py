@@ -19,8 +19,22 @@ from knowledge.store import KnowledgeBase
 
 # Two different members of one of these classes taken together is duplicate therapy worth flagging.
 DUPLICATE_CLASSES = (
-    "nsaid", "anticoagulant", "ssri", "snri", "statin", "ace_inhibitor", "arb", "beta_blocker", "ccb",
-    "benzodiazepine", "opioid", "proton_pump_inhibitor", "sulfonylurea", "maoi", "macrolide", "fluoroquinolone",
+    "nsaid",
+    "anticoagulant",
+    "ssri",
+    "snri",
+    "statin",
+    "ace_inhibitor",
+    "arb",
+    "beta_blocker",
+    "ccb",
+    "benzodiazepine",
+    "opioid",
+    "proton_pump_inhibitor",
+    "sulfonylurea",
+    "maoi",
+    "macrolide",
+    "fluoroquinolone",
 )
 
 
@@ -74,10 +88,7 @@ class InteractionEngine:
             drug_m, class_m = (m2, m1) if m1.is_class else (m1, m2)
             return [f for a in drug_m.ingredients for f in self._drug_vs_class(a, class_m.class_ids[0])]
         return [
-            inter
-            for a in m1.ingredients
-            for b in m2.ingredients
-            if a != b and (inter := self.pair(a, b)) is not None
+            inter for a in m1.ingredients for b in m2.ingredients if a != b and (inter := self.pair(a, b)) is not None
         ]
 
     def pair(self, a: str, b: str) -> Interaction | None:
@@ -146,7 +157,11 @@ class InteractionEngine:
             f"drugs in our sources: {names}. {worst.summary}"
         ).strip()
         return replace(
-            worst, a=a, b=group, summary=summary, via_class=asked,
+            worst,
+            a=a,
+            b=group,
+            summary=summary,
+            via_class=asked,
             sources=_ordered(sources.values()),
         )
 
@@ -162,7 +177,9 @@ class InteractionEngine:
             if len(texts) > 1:
                 out.append(Duplicate("ingredient", ing, tuple(texts)))
         for cls in DUPLICATE_CLASSES:
-            holders = [(m.text, ing) for m in mentions for ing in m.ingredients if cls in self.kb.classes_of.get(ing, ())]
+            holders = [
+                (m.text, ing) for m in mentions for ing in m.ingredients if cls in self.kb.classes_of.get(ing, ())
+            ]
             if len({ing for _, ing in holders}) > 1:
                 out.append(Duplicate("class", cls, tuple(t for t, _ in holders)))
         return out

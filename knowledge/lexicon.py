@@ -28,8 +28,36 @@ _EN_WORD = re.compile(r"[a-z0-9][a-z0-9'\-]*")
 _CJK_RUN = re.compile(r"[\u3400-\u9fff]+")
 # English words of leaflets and questions that sit within one edit of some drug synonym.
 _EN_NOT_DRUGS = frozenset(
-    "water sugar salt oxygen tablet tablets capsule capsules take taken taking with this that there their other "
-    "caution dosage doses daily father mother blood pressure pills safe together".split()
+    [
+        "water",
+        "sugar",
+        "salt",
+        "oxygen",
+        "tablet",
+        "tablets",
+        "capsule",
+        "capsules",
+        "take",
+        "taken",
+        "taking",
+        "with",
+        "this",
+        "that",
+        "there",
+        "their",
+        "other",
+        "caution",
+        "dosage",
+        "doses",
+        "daily",
+        "father",
+        "mother",
+        "blood",
+        "pressure",
+        "pills",
+        "safe",
+        "together",
+    ]
 )
 
 
@@ -53,14 +81,17 @@ class Lexicon:
     def __init__(self, kb: KnowledgeBase) -> None:
         self.kb = kb
         self.names = kb.names
-        self._en_keys = sorted(k for k, entries in kb.names.items() if len(k) >= 5 and not has_cjk(k)
-                               and any(e.lang == "en" for e in entries))
+        self._en_keys = sorted(
+            k
+            for k, entries in kb.names.items()
+            if len(k) >= 5 and not has_cjk(k) and any(e.lang == "en" for e in entries)
+        )
         self._zh_sub: dict[str, set[str]] = defaultdict(set)
         self._zh_pinyin: dict[str, set[str]] = defaultdict(set)
         for k, entries in kb.names.items():
             if 3 <= len(k) <= 8 and _CJK_RUN.fullmatch(k) and any(e.kind != "class" for e in entries):
                 for j in range(len(k)):
-                    self._zh_sub[k[:j] + "?" + k[j + 1:]].add(k)
+                    self._zh_sub[k[:j] + "?" + k[j + 1 :]].add(k)
                 self._zh_pinyin[_pinyin(k)].add(k)
 
     # ---- whole-string resolution -------------------------------------------------------------------
@@ -99,15 +130,24 @@ class Lexicon:
             return None
         return min(entries, key=lambda e: (_KIND_RANK.get(e.kind, 9), len(e.targets), e.targets))
 
-    def _mention(self, text: str, entry: NameEntry, confidence: float, key: str, start: int, end: int,
-                 corrected: bool = False) -> DrugMention:
+    def _mention(
+        self,
+        text: str,
+        entry: NameEntry,
+        confidence: float,
+        key: str,
+        start: int,
+        end: int,
+        corrected: bool = False,
+    ) -> DrugMention:
         is_class = entry.kind == "class"
         return DrugMention(
             text=text,
             recognized=True,
             ingredients=() if is_class else entry.targets,
-            class_ids=entry.targets if is_class else tuple(sorted(
-                {c for t in entry.targets for c in self.kb.classes_of.get(t, ())})),
+            class_ids=entry.targets
+            if is_class
+            else tuple(sorted({c for t in entry.targets for c in self.kb.classes_of.get(t, ())})),
             kind=entry.kind if entry.kind in ("class", "brand", "product") else "ingredient",
             confidence=round(confidence, 3),
             corrected_from=text if corrected else None,
@@ -139,7 +179,7 @@ class Lexicon:
         by_sub = set()
         if len(key) >= 4:  # one wrong character in three is too much to correct safely
             for j in range(len(key)):
-                by_sub |= self._zh_sub.get(key[:j] + "?" + key[j + 1:], set())
+                by_sub |= self._zh_sub.get(key[:j] + "?" + key[j + 1 :], set())
         candidates = by_pinyin or by_sub
         entry = self._unique_entry(candidates)
         if entry is None:
@@ -177,13 +217,13 @@ class Lexicon:
         while i < len(run):
             hit = None
             for length in range(min(_MAX_ZH_LEN, len(run) - i), 1, -1):
-                entry = self._best(run[i:i + length])
+                entry = self._best(run[i : i + length])
                 if entry is not None:
                     hit = (entry, length, False, 1.0)
                     break
             if hit is None:
                 for length in range(min(8, len(run) - i), 3, -1):
-                    fuzzy = self._fuzzy_zh(run[i:i + length])
+                    fuzzy = self._fuzzy_zh(run[i : i + length])
                     if fuzzy is not None:
                         hit = (fuzzy[0], length, True, fuzzy[2])
                         break
@@ -192,7 +232,7 @@ class Lexicon:
                 continue
             entry, length, corrected, confidence = hit
             s, e = offset + i, offset + i + length
-            out.append(self._mention(text[s:e], entry, confidence, run[i:i + length], s, e, corrected))
+            out.append(self._mention(text[s:e], entry, confidence, run[i : i + length], s, e, corrected))
             i += length
         return out
 

@@ -6,11 +6,11 @@ Every other package speaks in these; none of them is a loose dict.
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
-from enum import Enum
+from enum import StrEnum
 from typing import Any
 
 
-class Severity(str, Enum):
+class Severity(StrEnum):
     """One scale for every source. The order is the order of danger; `unknown` means a source asserts an
     interaction without grading it (it is never "safe")."""
 

@@ -55,11 +55,11 @@ class KnowledgeBase:
     def __init__(self, path: Path) -> None:
         path = Path(path)
         if not path.exists():
-            raise KnowledgeBaseMissing(
-                f"No knowledge base at {path}. Build it with `rxlens kb build` (or `make kb`)."
-            )
+            raise KnowledgeBaseMissing(f"No knowledge base at {path}. Build it with `rxlens kb build` (or `make kb`).")
         self.path = path
         self._local = threading.local()
+        # Interaction rows are immutable; a row read once is kept (bounded by the pairs actually asked about).
+        self._interaction_cache: dict[int, Interaction] = {}
         con = self._con()
         version = con.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()
         if not version or version[0] != SCHEMA_VERSION:
@@ -117,10 +117,22 @@ class KnowledgeBase:
         """Look up an entity pair ("drug:a", "class:b"), in either order."""
         return self.pairs.get((x, y) if x < y else (y, x))
 
+    def clear_cache(self) -> None:
+        self._interaction_cache.clear()
+
     def interaction(self, interaction_id: int) -> Interaction:
+        cached = self._interaction_cache.get(interaction_id)
+        if cached is None:
+            if len(self._interaction_cache) >= 50_000:  # bound the memory; a rare full reset is cheap
+                self._interaction_cache.clear()
+            cached = self._interaction_cache[interaction_id] = self._read_interaction(interaction_id)
+        return cached
+
+    def _read_interaction(self, interaction_id: int) -> Interaction:
         con = self._con()
         row = con.execute(
-            "SELECT a, b, severity, summary, mechanism, management FROM interactions WHERE id=?", (interaction_id,)
+            "SELECT a, b, severity, summary, mechanism, management FROM interactions WHERE id=?",
+            (interaction_id,),
         ).fetchone()
         sources = tuple(
             SourceRef(name, record, license_, word)
@@ -131,14 +143,22 @@ class KnowledgeBase:
             )
         )
         return Interaction(
-            a=row[0], b=row[1], severity=Severity(row[2]), summary=row[3] or "", mechanism=row[4] or "",
-            management=row[5] or "", sources=sources, interaction_id=interaction_id,
+            a=row[0],
+            b=row[1],
+            severity=Severity(row[2]),
+            summary=row[3] or "",
+            mechanism=row[4] or "",
+            management=row[5] or "",
+            sources=sources,
+            interaction_id=interaction_id,
         )
 
     def interaction_zh(self, interaction_id: int) -> tuple[str, str]:
-        row = self._con().execute(
-            "SELECT summary_zh, management_zh FROM interactions WHERE id=?", (interaction_id,)
-        ).fetchone()
+        row = (
+            self._con()
+            .execute("SELECT summary_zh, management_zh FROM interactions WHERE id=?", (interaction_id,))
+            .fetchone()
+        )
         return (row[0] or "", row[1] or "") if row else ("", "")
 
     def passages(self, refs: list[str] | None = None) -> list[Passage]:
@@ -148,14 +168,15 @@ class KnowledgeBase:
             ids = None
         else:
             marks = ",".join("?" * len(refs))
-            ids = {r[0] for r in con.execute(f"SELECT passage_id FROM passage_refs WHERE ref IN ({marks})", refs)}  # noqa: S608
+            ids = {r[0] for r in con.execute(f"SELECT passage_id FROM passage_refs WHERE ref IN ({marks})", refs)}
         out = []
         ref_map: dict[str, list[str]] = defaultdict(list)
         for pid, ref in con.execute("SELECT passage_id, ref FROM passage_refs"):
             ref_map[pid].append(ref)
-        for row in con.execute(
+        for pid, kind, section, lang, title, text, source, record, license_ in con.execute(
             "SELECT id, kind, section, lang, title, text, source, record, license FROM passages ORDER BY id"
         ):
-            if ids is None or row[0] in ids:
-                out.append(Passage(*row, refs=tuple(ref_map.get(row[0], ()))))
+            if ids is None or pid in ids:
+                refs_ = tuple(ref_map.get(pid, ()))
+                out.append(Passage(pid, kind, section, lang, title, text, source, record, license_, refs_))
         return out

@@ -18,5 +18,10 @@ def load_entries() -> Iterator[AtcEntry]:
                 ddd = float(r["ddd"]) if r["ddd"] not in ("", "NA") else None
             except ValueError:
                 ddd = None
-            yield AtcEntry(r["atc_code"], r["atc_name"].strip(), ddd,
-                           "" if r["uom"] == "NA" else r["uom"], "" if r["adm_r"] == "NA" else r["adm_r"])
+            yield AtcEntry(
+                r["atc_code"],
+                r["atc_name"].strip(),
+                ddd,
+                "" if r["uom"] == "NA" else r["uom"],
+                "" if r["adm_r"] == "NA" else r["adm_r"],
+            )

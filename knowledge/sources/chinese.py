@@ -15,7 +15,9 @@ from knowledge.sources.catalog import source
 from knowledge.sources.records import NameRecord
 
 # Words in CMeKG's 成份 column that are excipients or noise, never active ingredients.
-_NOT_ACTIVE = re.compile(r"(辅料|淀粉|滑石|硬脂酸|纤维素|乳糖|蔗糖|糊精|明胶|二氧化|聚|甘露醇|色素|香精|薄膜|包衣|乙醇|水|糖)")
+_NOT_ACTIVE = re.compile(
+    r"(辅料|淀粉|滑石|硬脂酸|纤维素|乳糖|蔗糖|糊精|明胶|二氧化|聚|甘露醇|色素|香精|薄膜|包衣|乙醇|水|糖)"
+)
 
 
 def cmekg_inn_pairs() -> Iterator[NameRecord]:
@@ -23,13 +25,25 @@ def cmekg_inn_pairs() -> Iterator[NameRecord]:
     with open(d / "cmekg_inn_zh_en.csv", encoding="utf-8") as f:
         for i, r in enumerate(csv.DictReader(f), start=2):
             if r["best_for_zh"] == "True" and r["en_validated_by_drugbank"] == "True" and r["drugbank_id"]:
-                yield NameRecord(r["zh_inn"], "zh", "generic", (f"db:{r['drugbank_id']}",), "cmekg",
-                                 f"cmekg_inn_zh_en.csv:{i}")
+                yield NameRecord(
+                    r["zh_inn"],
+                    "zh",
+                    "generic",
+                    (f"db:{r['drugbank_id']}",),
+                    "cmekg",
+                    f"cmekg_inn_zh_en.csv:{i}",
+                )
     with open(d / "cmekg_inn_en_to_zh_best.csv", encoding="utf-8") as f:
         for i, r in enumerate(csv.DictReader(f), start=2):
             if r["drugbank_id"]:
-                yield NameRecord(r["zh_inn_best"], "zh", "generic", (f"db:{r['drugbank_id']}",), "cmekg",
-                                 f"cmekg_inn_en_to_zh_best.csv:{i}")
+                yield NameRecord(
+                    r["zh_inn_best"],
+                    "zh",
+                    "generic",
+                    (f"db:{r['drugbank_id']}",),
+                    "cmekg",
+                    f"cmekg_inn_en_to_zh_best.csv:{i}",
+                )
 
 
 def cmekg_products() -> Iterator[dict[str, str]]:
@@ -51,8 +65,14 @@ def cedict_names() -> Iterator[NameRecord]:
     with open(source("cedict").path / "cedict_drug_zh_en.csv", encoding="utf-8") as f:
         for i, r in enumerate(csv.DictReader(f), start=2):
             if r["drugbank_id"]:
-                yield NameRecord(r["zh_simplified"], "zh", "synonym", (f"db:{r['drugbank_id']}",), "cedict",
-                                 f"cedict_drug_zh_en.csv:{i}")
+                yield NameRecord(
+                    r["zh_simplified"],
+                    "zh",
+                    "synonym",
+                    (f"db:{r['drugbank_id']}",),
+                    "cedict",
+                    f"cedict_drug_zh_en.csv:{i}",
+                )
 
 
 def wikipedia_atc() -> Iterator[tuple[str, str, str]]:

@@ -14,7 +14,12 @@ from knowledge.models import Severity
 from knowledge.sources.catalog import source
 from knowledge.sources.records import PairRecord
 
-SEVERITY = {"Major": Severity.MAJOR, "Moderate": Severity.MODERATE, "Minor": Severity.MINOR, "Unknown": Severity.UNKNOWN}
+SEVERITY = {
+    "Major": Severity.MAJOR,
+    "Moderate": Severity.MODERATE,
+    "Minor": Severity.MINOR,
+    "Unknown": Severity.UNKNOWN,
+}
 
 
 def load_crosswalk() -> dict[str, str]:

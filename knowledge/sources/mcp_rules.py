@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from dataclasses import dataclass
 
 from knowledge.models import Severity
 from knowledge.sources.catalog import source
@@ -16,27 +17,48 @@ from knowledge.sources.records import PairRecord
 SEVERITY = {"danger": Severity.MAJOR, "warning": Severity.MODERATE, "caution": Severity.MINOR}
 
 
-def load_rules() -> list[dict[str, object]]:
+@dataclass(frozen=True)
+class McpRule:
+    number: int
+    drug_a: tuple[str, ...]
+    drug_b: tuple[str, ...]
+    severity: str
+    description: str
+    mechanism: str
+    recommendation: str
+    citation: str
+
+
+def load_rules() -> list[McpRule]:
     with open(source("drug_interaction_mcp").path / "interactions.json", encoding="utf-8") as f:
-        rules: list[dict[str, object]] = json.load(f)["interactions"]
-    return rules
+        raw = json.load(f)["interactions"]
+    return [
+        McpRule(
+            i,
+            tuple(r["drug_a"]),
+            tuple(r["drug_b"]),
+            r["severity"],
+            r["description"],
+            r["mechanism"],
+            r["recommendation"],
+            r["source"],
+        )
+        for i, r in enumerate(raw, start=1)
+    ]
 
 
 def load_pairs() -> Iterator[PairRecord]:
-    for i, rule in enumerate(load_rules(), start=1):
-        side_a = [str(n) for n in rule["drug_a"]]  # type: ignore[attr-defined]
-        side_b = [str(n) for n in rule["drug_b"]]  # type: ignore[attr-defined]
-        word = str(rule["severity"])
-        for a in side_a:
-            for b in side_b:
+    for rule in load_rules():
+        for a in rule.drug_a:
+            for b in rule.drug_b:
                 yield PairRecord(
                     a=f"name:{a}",
                     b=f"name:{b}",
-                    severity=SEVERITY[word],
-                    severity_word=word,
+                    severity=SEVERITY[rule.severity],
+                    severity_word=rule.severity,
                     source="drug_interaction_mcp",
-                    record=f"rule {i} ({rule['source']})",
-                    summary=str(rule["description"]),
-                    mechanism=str(rule["mechanism"]),
-                    management=str(rule["recommendation"]),
+                    record=f"rule {rule.number} ({rule.citation})",
+                    summary=rule.description,
+                    mechanism=rule.mechanism,
+                    management=rule.recommendation,
                 )

@@ -1,0 +1,53 @@
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+RXLENS = [sys.executable, "-m", "app.cli"]
+
+
+def run(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([*RXLENS, *args], capture_output=True, text=True, env=env, timeout=120)
+
+
+def test_every_command_has_help() -> None:
+    for command in ([], ["check"], ["kb"], ["kb", "build"], ["self-check"]):
+        out = run(*command, "--help")
+        assert out.returncode == 0, out.stderr
+        assert "Usage" in out.stdout
+
+
+def test_check_json_has_the_documented_shape(kb_path: Path) -> None:
+    out = run("check", "布洛芬", "lisinopril", "Zorblaxitol", "--json")
+    assert out.returncode == 0, out.stderr
+    data = json.loads(out.stdout)
+    assert [d["input"] for d in data["drugs"]] == ["布洛芬", "lisinopril", "Zorblaxitol"]
+    assert data["unrecognized"] == ["Zorblaxitol"]
+    assert data["interactions"][0]["a"] in ("ibuprofen", "lisinopril")
+
+
+def test_check_human_output_speaks_the_input_language_severity_first(kb_path: Path) -> None:
+    zh = run("check", "西地那非", "硝酸甘油")
+    assert zh.returncode == 0
+    assert zh.stdout.splitlines()[3].startswith("[!!!] 禁忌合用")
+    en = run("check", "warfarin", "Zorblaxitol")
+    assert "NOT RECOGNISED: Zorblaxitol" in en.stdout
+    assert "No interaction" not in en.stdout
+
+
+def test_no_known_interaction_is_worded_as_such_and_points_to_a_pharmacist(kb_path: Path) -> None:
+    out = run("check", "paracetamol", "amlodipine")
+    assert "No interaction between these drugs is known in our sources" in out.stdout
+    assert "pharmacist" in out.stdout
+    zh = run("check", "对乙酰氨基酚", "氨氯地平")
+    assert "没有找到" in zh.stdout and "药师" in zh.stdout
+
+
+def test_missing_knowledge_base_is_a_clear_error(tmp_path: Path) -> None:
+    env = {**os.environ, "RXLENS_KB_PATH": str(tmp_path / "absent.sqlite")}
+    out = run("check", "aspirin", env=env)
+    assert out.returncode == 2
+    assert "rxlens kb build" in out.stderr

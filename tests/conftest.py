@@ -1,0 +1,36 @@
+"""Shared fixtures: the real knowledge base, built from the real files in knowledge/data/ (once per machine:
+the build is skipped when its inputs are unchanged)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from app.config import Settings
+from knowledge.build import build
+from knowledge.interactions import InteractionEngine
+from knowledge.lexicon import Lexicon
+from knowledge.store import KnowledgeBase
+
+
+@pytest.fixture(scope="session")
+def kb_path() -> Path:
+    path = Settings().knowledge_base  # type: ignore[call-arg]
+    build(path, progress=False)
+    return path
+
+
+@pytest.fixture(scope="session")
+def kb(kb_path: Path) -> KnowledgeBase:
+    return KnowledgeBase(kb_path)
+
+
+@pytest.fixture(scope="session")
+def lexicon(kb: KnowledgeBase) -> Lexicon:
+    return Lexicon(kb)
+
+
+@pytest.fixture(scope="session")
+def engine(kb: KnowledgeBase, lexicon: Lexicon) -> InteractionEngine:
+    return InteractionEngine(kb, lexicon)

@@ -1,0 +1,95 @@
+from __future__ import annotations
+
+import pytest
+
+from knowledge.interactions import InteractionEngine
+from knowledge.models import Severity
+
+PROBE_PAIRS = [
+    (("ibuprofen", "lisinopril"), ("布洛芬", "赖诺普利")),
+    (("amlodipine", "simvastatin"), ("氨氯地平", "辛伐他汀")),
+    (("sildenafil", "nitroglycerin"), ("西地那非", "硝酸甘油")),
+    (("warfarin", "aspirin"), ("华法林", "阿司匹林")),
+    (("spironolactone", "potassium chloride"), ("螺内酯", "氯化钾")),
+    (("clarithromycin", "amlodipine"), ("克拉霉素", "氨氯地平")),
+    (("metformin", "iohexol"), ("二甲双胍", "碘海醇")),
+    (("amoxicillin", "methotrexate"), ("阿莫西林", "甲氨蝶呤")),
+]
+
+
+@pytest.mark.parametrize(("english", "chinese"), PROBE_PAIRS)
+def test_known_interactions_are_reported_moderate_or_higher_in_both_languages(
+    engine: InteractionEngine, english: tuple[str, str], chinese: tuple[str, str]
+) -> None:
+    for names in (english, chinese):
+        result = engine.check(list(names))
+        assert result.all_recognized, names
+        pair = [i for i in result.interactions if {i.a, i.b} == set(english)]
+        assert pair, names
+        assert pair[0].severity.rank >= Severity.MODERATE.rank
+        assert pair[0].sources and all(s.name and s.record and s.license for s in pair[0].sources)
+
+
+def test_sildenafil_with_a_nitrate_is_contraindicated_with_mechanism(engine: InteractionEngine) -> None:
+    (finding,) = engine.check(["Viagra", "nitroglycerin"]).interactions
+    assert finding.severity is Severity.CONTRAINDICATED
+    assert finding.mechanism and finding.management
+    assert {s.name for s in finding.sources} >= {"drug_interaction_mcp", "rxlens_curated"}
+
+
+def test_metformin_with_the_class_word_iodinated_contrast(engine: InteractionEngine) -> None:
+    result = engine.check(["metformin", "iodinated contrast"])
+    assert result.interactions[0].severity.rank >= Severity.MAJOR.rank
+    assert result.interactions[0].via_class == "iodinated_contrast"
+
+
+def test_ibuprofen_against_blood_pressure_pills_is_grouped_by_member_class(engine: InteractionEngine) -> None:
+    result = engine.check(["布洛芬 降压药"])
+    groups = {i.b: i for i in result.interactions}
+    assert {"ace_inhibitor", "arb", "diuretic"} <= set(groups)
+    for group in ("ace_inhibitor", "arb", "diuretic"):
+        assert groups[group].a == "ibuprofen"
+        assert groups[group].via_class == "antihypertensive"
+        assert groups[group].severity.rank >= Severity.MODERATE.rank
+
+
+def test_made_up_name_is_unrecognized_and_no_all_clear_is_given(engine: InteractionEngine) -> None:
+    result = engine.check(["aspirin", "Zorblaxitol"])
+    assert result.unrecognized == ["Zorblaxitol"]
+    assert not result.all_recognized
+    assert result.to_json()["unrecognized"] == ["Zorblaxitol"]
+
+
+def test_amoxicillin_with_paracetamol_is_not_major(engine: InteractionEngine) -> None:
+    result = engine.check(["amoxicillin", "paracetamol"])
+    assert all(i.severity.rank < Severity.MAJOR.rank for i in result.interactions)
+
+
+def test_chelation_class_rule_fills_a_gap_of_the_other_sources(engine: InteractionEngine) -> None:
+    (finding,) = engine.check(["ciprofloxacin", "calcium carbonate"]).interactions
+    assert finding.severity.rank >= Severity.MODERATE.rank
+    assert any(s.name == "rxlens_curated" for s in finding.sources)
+
+
+def test_duplicate_therapy_same_ingredient_and_two_nsaids(engine: InteractionEngine) -> None:
+    result = engine.check(["芬必得", "Advil", "naproxen"])
+    kinds = {(d.kind, d.what) for d in result.duplicates}
+    assert ("ingredient", "ibuprofen") in kinds
+    assert ("class", "nsaid") in kinds
+
+
+def test_json_shape(engine: InteractionEngine) -> None:
+    out = engine.check(["Amlodipne", "simvastatin"]).to_json()
+    assert set(out) == {"drugs", "interactions", "duplicates", "unrecognized"}
+    drug = out["drugs"][0]
+    assert drug == {
+        "input": "Amlodipne",
+        "recognized": True,
+        "ingredients": ["amlodipine"],
+        "classes": drug["classes"],
+        "corrected_from": "Amlodipne",
+    }
+    inter = out["interactions"][0]
+    assert {"a", "b", "severity", "summary", "mechanism", "management", "sources"} <= set(inter)
+    assert set(inter["sources"][0]) == {"name", "record", "license", "severity"}
+    assert inter["a"] == inter["a"].lower()

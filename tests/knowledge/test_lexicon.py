@@ -1,0 +1,117 @@
+from __future__ import annotations
+
+import pytest
+
+from knowledge.lexicon import Lexicon
+
+
+@pytest.mark.parametrize(
+    ("text", "ingredient"),
+    [
+        ("布洛芬", "ibuprofen"),
+        ("芬必得", "ibuprofen"),
+        ("Advil", "ibuprofen"),
+        ("ibuprofen sustained-release capsules 0.3g", "ibuprofen"),
+        ("苯磺酸氨氯地平片 5mg", "amlodipine"),
+        ("Amlodipine Besylate Tablets", "amlodipine"),
+        ("络活喜", "amlodipine"),
+        ("Norvasc", "amlodipine"),
+        ("华法林钠片", "warfarin"),
+        ("盐酸二甲双胍缓释片（0.5g）", "metformin"),
+        ("氯化钾缓释片", "potassium chloride"),
+        ("Potassium Chloride Extended-Release Tablets", "potassium chloride"),
+        ("acetaminophen", "paracetamol"),
+        ("扑热息痛", "paracetamol"),
+        ("Acetylsalicylic acid", "aspirin"),
+        ("硝酸甘油", "nitroglycerin"),
+        ("万艾可", "sildenafil"),
+        ("碘海醇", "iohexol"),
+        ("氢氯噻嗪", "hydrochlorothiazide"),
+    ],
+)
+def test_names_resolve_to_their_ingredient(lexicon: Lexicon, text: str, ingredient: str) -> None:
+    m = lexicon.resolve(text)
+    assert m.recognized, text
+    assert m.ingredients == (ingredient,)
+    assert m.corrected_from is None
+
+
+@pytest.mark.parametrize(
+    ("typo", "ingredient"),
+    [
+        ("安禄地平", "amlodipine"),
+        ("二甲双肌", "metformin"),
+        ("Amlodipne", "amlodipine"),
+        ("Ibuprofne", "ibuprofen"),
+    ],
+)
+def test_near_misses_are_corrected_and_flagged(lexicon: Lexicon, typo: str, ingredient: str) -> None:
+    m = lexicon.resolve(typo)
+    assert m.ingredients == (ingredient,)
+    assert m.corrected_from == typo
+    assert m.confidence < 1.0
+
+
+@pytest.mark.parametrize(
+    ("text", "class_id"),
+    [
+        ("my blood-pressure pill", "antihypertensive"),
+        ("blood pressure pills", "antihypertensive"),
+        ("降压药", "antihypertensive"),
+        ("降压片", "antihypertensive"),
+        ("statin", "statin"),
+        ("他汀", "statin"),
+        ("blood thinner", "anticoagulant"),
+        ("抗凝药", "anticoagulant"),
+        ("止痛药", "analgesic"),
+        ("painkiller", "analgesic"),
+        ("antibiotic", "antibiotic"),
+        ("消炎药", "antibiotic"),
+        ("iodinated contrast", "iodinated_contrast"),
+    ],
+)
+def test_class_words_resolve_to_a_class_with_members(lexicon: Lexicon, text: str, class_id: str) -> None:
+    m = lexicon.resolve(text)
+    assert m.is_class
+    assert m.class_ids == (class_id,)
+    assert len(lexicon.kb.members(class_id)) >= 3
+
+
+def test_class_members_come_with_chinese_names(lexicon: Lexicon) -> None:
+    members = lexicon.kb.members("antihypertensive")
+    assert {"amlodipine", "lisinopril", "losartan", "hydrochlorothiazide", "metoprolol"} <= members
+    assert lexicon.class_name("ace_inhibitor", "zh").startswith("血管紧张素")
+
+
+def test_combination_products_map_to_every_ingredient(lexicon: Lexicon) -> None:
+    assert set(lexicon.resolve("Augmentin").ingredients) == {"amoxicillin", "clavulanic acid"}
+    assert set(lexicon.resolve("Bactrim").ingredients) == {"sulfamethoxazole", "trimethoprim"}
+
+
+@pytest.mark.parametrize("text", ["Zorblax", "快乐丸子片", "", "   ", "the", "12345"])
+def test_unknown_text_stays_unknown(lexicon: Lexicon, text: str) -> None:
+    m = lexicon.resolve(text)
+    assert not m.recognized
+    assert m.ingredients == () and m.class_ids == ()
+
+
+def test_find_mentions_in_free_text_with_offsets(lexicon: Lexicon) -> None:
+    text = "这药能和降压片一起吃吗？我在吃苯磺酸氨氯地平片。Can my father take Advil with amlodipne?"
+    found = lexicon.find_mentions(text)
+    by_text = {m.text: m for m in found}
+    assert by_text["降压片"].class_ids == ("antihypertensive",)
+    assert by_text["苯磺酸氨氯地平片"].ingredients == ("amlodipine",)
+    assert by_text["Advil"].ingredients == ("ibuprofen",)
+    assert by_text["amlodipne"].corrected_from == "amlodipne"
+    for m in found:
+        assert text[m.start : m.end] == m.text
+
+
+def test_find_mentions_ignores_ordinary_leaflet_prose(lexicon: Lexicon) -> None:
+    prose = "Take one tablet daily with water. Store at room temperature. Keep out of reach of children."
+    assert lexicon.find_mentions(prose) == []
+
+
+def test_typical_daily_dose_comes_from_who_ddd(lexicon: Lexicon) -> None:
+    assert lexicon.typical_daily_dose("amlodipine") == (5.0, "mg")
+    assert lexicon.typical_daily_dose("no-such-drug") is None
