@@ -68,7 +68,8 @@ class InteractionEngine:
                 key = (inter.a, inter.b) if inter.a <= inter.b else (inter.b, inter.a)
                 if key not in found or inter.severity.rank > found[key].severity.rank:
                     found[key] = inter
-        result.interactions = sorted(found.values(), key=lambda i: (-i.severity.rank, i.a, i.b))
+        # Worst first; among equals, the findings a source explains (mechanism, advice) before bare grades.
+        result.interactions = sorted(found.values(), key=lambda i: (-i.severity.rank, not i.mechanism, i.a, i.b))
         result.duplicates = self._duplicates([m for m in resolved if m.recognized])
         for m in resolved:
             for c in m.class_ids:

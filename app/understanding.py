@@ -1,0 +1,164 @@
+"""Query understanding: the question's language and intent, the drugs it names, and what "this / 这药 / 它" means.
+
+Everything here is rules over the lexicon's output: deterministic, explainable, and fast (no model call).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from knowledge.lexicon import Lexicon
+from knowledge.models import DrugMention
+from knowledge.normalize import has_cjk
+
+_INTENTS: list[tuple[str, re.Pattern[str]]] = [
+    (
+        "combination",
+        re.compile(
+            r"一起|同服|合用|同用|同时|搭配|相互作用|能和|可以和|和.{0,12}(吃|服|用)|together|combin|interact|mix|"
+            r"\bwith\b|\band\b.*\b(take|taking)\b|same time",
+            re.I,
+        ),
+    ),
+    (
+        "dosage",
+        re.compile(
+            r"剂量|用量|怎么吃|怎么服|吃几|吃多少|一次几|一天几|一日几|几次|几片|dose|dosage|how much|"
+            r"how many|how often|times a day",
+            re.I,
+        ),
+    ),
+    (
+        "contraindication",
+        re.compile(
+            r"禁忌|禁用|不能用|不能吃|慎用|孕妇|怀孕|哺乳|contraindicat|pregnan|breastfeed|"
+            r"who should not|should not take",
+            re.I,
+        ),
+    ),
+    ("side_effects", re.compile(r"副作用|不良反应|反应|side effect|adverse|reaction", re.I)),
+]
+_URGENT = re.compile(
+    r"过量|吃多了|吃错|误服|中毒|昏迷|抽搐|呼吸困难|喘不上|胸痛|胸口痛|大出血|便血|吐血|晕倒|过敏性休克|"
+    r"overdose|took too many|too many pills|poison|unconscious|can'?t breathe|trouble breathing|chest pain|seizure|"
+    r"fainted|bleeding heavily|anaphyla",
+    re.I,
+)
+_THIS = re.compile(
+    r"这药|这个药|此药|该药|这种药|这些药|这两种药|它|这个|this|these|it\b|the leaflet|the box|the medicine", re.I
+)
+
+
+@dataclass
+class Query:
+    text: str
+    language: str  # "zh" | "en"
+    intent: str  # combination | dosage | contraindication | side_effects | other
+    urgent: bool
+    question_mentions: list[DrugMention]
+    refers_to_document: bool
+    document_mentions: list[DrugMention] = field(default_factory=list)
+    medication_mentions: list[DrugMention] = field(default_factory=list)
+
+    @property
+    def drugs(self) -> list[DrugMention]:
+        """Everything to check together: the question's drugs, the document's when referred to, the user's list."""
+        out = list(self.question_mentions)
+        if self.refers_to_document:
+            out += self.document_mentions
+        out += self.medication_mentions
+        return _dedupe(out)
+
+
+# Where a combination question puts its drug names: "take X with Y", "X and Y together", "X和Y能一起吃吗".
+_SLOTS_EN = [
+    re.compile(r"\btake\s+(?P<a>[\w\-]+)\s+(?:with|and)\s+(?:my\s+|his\s+|her\s+)?(?P<b>[\w\-]+)", re.I),
+    re.compile(r"\b(?P<a>[\w\-]+)\s+(?:and|with|plus)\s+(?P<b>[\w\-]+)\s+(?:together|at the same time)", re.I),
+    re.compile(r"\b(?:mix|combine)\s+(?P<a>[\w\-]+)\s+(?:and|with)\s+(?P<b>[\w\-]+)", re.I),
+]
+_SLOTS_ZH = [
+    re.compile(
+        r"(?P<a>[\u3400-\u9fffA-Za-z0-9\-]{2,12}?)(?:和|与|跟|同|加)(?P<b>[\u3400-\u9fffA-Za-z0-9\-]{2,12}?)"
+        r"(?:能|可以|可不可以|一起|同时|合用|同服|有没有|会不会|吗)"
+    ),
+    re.compile(r"(?:能|可以)(?:和|与|跟)(?P<b>[\u3400-\u9fffA-Za-z0-9\-]{2,12}?)(?:一起|同时|合用|同服)"),
+]
+_SLOT_PREFIX_ZH = re.compile(r"^(?:请问|我|我爸|我妈|老人|正在|在|吃|服用|用|的|这药|这个药|它)+")
+_NOT_DRUG_WORDS = re.compile(
+    r"^(?:this|these|it|them|that|my|his|her|medicine|medicines|pill|pills|drug|drugs|tablet|tablets|food|alcohol|"
+    r"together|other|father|mother|dad|mom|wife|husband|he|she|i|you|we|take|taking|药|这药|这个药|它|一起|饭|吃|酒)$",
+    re.I,
+)
+
+
+def unresolved_slots(question: str, found: Sequence[DrugMention], lexicon: Lexicon) -> list[DrugMention]:
+    """Names in a combination question's drug slots that the lexicon does not know: "Zorblax" in "Can I take
+    Zorblax with aspirin?". They become unrecognised mentions, so the answer cannot be an all-clear."""
+    out: list[DrugMention] = []
+    spans = [(m.start, m.end) for m in found]
+    for pattern in (*_SLOTS_EN, *_SLOTS_ZH):
+        for match in pattern.finditer(question):
+            for slot in ("a", "b"):
+                if slot not in match.groupdict() or match.group(slot) is None:
+                    continue
+                start, end = match.span(slot)
+                raw = match.group(slot)
+                text = _SLOT_PREFIX_ZH.sub("", raw) if has_cjk(raw) else raw
+                if not text or _NOT_DRUG_WORDS.match(text) or any(s < end and start < e for s, e in spans):
+                    continue
+                if lexicon.resolve(text).recognized or any(m.text == text for m in out):
+                    continue
+                out.append(DrugMention(text=text, recognized=False, start=start, end=end))
+    return out
+
+
+def detect_language(text: str) -> str:
+    cjk = sum(1 for ch in text if "\u3400" <= ch <= "\u9fff")
+    latin = sum(1 for ch in text if ch.isascii() and ch.isalpha())
+    return "zh" if cjk and cjk * 3 >= latin else "en"
+
+
+def _dedupe(mentions: Sequence[DrugMention]) -> list[DrugMention]:
+    """One mention per distinct drug or class: the same ingredient named twice is not a pair to check."""
+    seen: set[tuple[str, ...]] = set()
+    out = []
+    for m in mentions:
+        key = m.ingredients or m.class_ids or (m.text,)
+        if key not in seen:
+            seen.add(key)
+            out.append(m)
+    return out
+
+
+def understand(
+    question: str,
+    lexicon: Lexicon,
+    document_mentions: Sequence[DrugMention] = (),
+    medications: Sequence[str] = (),
+) -> Query:
+    """Read a question. `document_mentions` are the drugs of the attached (or most recent) document."""
+    mentions = lexicon.find_mentions(question)
+    mentions += unresolved_slots(question, mentions, lexicon)
+    intent = next((name for name, pattern in _INTENTS if pattern.search(question)), "other")
+    meds = [m for text in medications if text.strip() for m in lexicon.resolve_many(text)]
+    # A question that names at most one drug while a document is attached is about that document's drugs
+    # ("这药能和降压片一起吃吗?" names only the class), as is one that says "this".
+    refers = bool(document_mentions) and (bool(_THIS.search(question)) or len(mentions) <= 1)
+    if (
+        intent == "other"
+        and (len(mentions) + (len(document_mentions) if refers else 0) + len(meds)) >= 2
+        and re.search(r"吗|\?|？|can|may|should|ok|okay|safe", question, re.I)
+    ):
+        intent = "combination"
+    return Query(
+        text=question,
+        language="zh" if has_cjk(question) and detect_language(question) == "zh" else "en",
+        intent=intent,
+        urgent=bool(_URGENT.search(question)),
+        question_mentions=_dedupe(mentions),
+        refers_to_document=refers,
+        document_mentions=_dedupe(document_mentions),
+        medication_mentions=_dedupe(meds),
+    )
