@@ -44,6 +44,32 @@ def check(
         typer.echo(render(result, engine.lexicon, zh=any(has_cjk(d) for d in drugs)))
 
 
+@cli.command("ask")
+def ask(
+    question: Annotated[str, typer.Argument(help="The question, in Chinese or English.")],
+    meds: Annotated[str | None, typer.Option("--meds", help="The user's own medication list, comma-separated.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the machine-readable answer.")] = False,
+) -> None:
+    """Answer a question about medicines, with the verdict first and a citation for every statement."""
+    from app.components import Components
+
+    components = Components(get_settings())
+    try:
+        answer = components.chain.ask(question, medications=[m for m in (meds or "").split(",") if m.strip()])
+    except RxLensError as e:
+        typer.echo(e.message, err=True)
+        raise typer.Exit(2) from e
+    if as_json:
+        typer.echo(json.dumps(answer.to_json(), ensure_ascii=False, indent=2))
+        return
+    typer.echo(answer.answer)
+    if answer.citations:
+        typer.echo("")
+        for c in answer.citations:
+            where = f" ({c.field}, box {c.bbox})" if c.document_id else ""
+            typer.echo(f"[{c.id}] {c.source}{where}: {c.text[:200]}")
+
+
 @cli.command("self-check")
 def self_check() -> None:
     """Load every component on the embedded defaults and report whether it works."""

@@ -17,6 +17,12 @@ class Settings(BaseSettings):
     var_dir: Path = Field(Path("var"), description="Where built artefacts and user data live.")
     kb_path: Path | None = Field(None, description="Compiled knowledge base; default var_dir/knowledge.sqlite.")
 
+    # An optional LLM that may only rephrase the template answer (OpenAI-compatible: vLLM, Ollama).
+    llm_base_url: str | None = Field(None, description="e.g. http://127.0.0.1:11434/v1; unset = template answers only.")
+    llm_model: str = "qwen2.5"
+    llm_api_key: str = "none"
+    llm_timeout_s: float = 20.0
+
     @property
     def knowledge_base(self) -> Path:
         return self.kb_path or self.var_dir / "knowledge.sqlite"

@@ -14,7 +14,7 @@ def run(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedPr
 
 
 def test_every_command_has_help() -> None:
-    for command in ([], ["check"], ["kb"], ["kb", "build"], ["self-check"]):
+    for command in ([], ["check"], ["ask"], ["kb"], ["kb", "build"], ["self-check"]):
         out = run(*command, "--help")
         assert out.returncode == 0, out.stderr
         assert "Usage" in out.stdout
@@ -51,3 +51,14 @@ def test_missing_knowledge_base_is_a_clear_error(tmp_path: Path) -> None:
     out = run("check", "aspirin", env=env)
     assert out.returncode == 2
     assert "rxlens kb build" in out.stderr
+
+
+def test_ask_json_has_verdict_and_consistent_citations(kb_path: Path) -> None:
+    out = run("ask", "Can I take warfarin with aspirin?", "--meds", "paracetamol", "--json")
+    assert out.returncode == 0, out.stderr
+    data = json.loads(out.stdout)
+    assert data["verdict"] == "avoid" and data["language"] == "en"
+    assert {"answer", "verdict", "language", "findings", "citations"} <= set(data)
+    ids = {c["id"] for c in data["citations"]}
+    assert ids and all(f"[{i}]" in data["answer"] for i in ids)
+    assert {f["b"] for f in data["findings"]} | {f["a"] for f in data["findings"]} >= {"warfarin", "paracetamol"}
