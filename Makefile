@@ -48,7 +48,8 @@ pytest: $(STAMP) kb
 test: debian $(STAMP) lint typecheck kb pytest
 
 serve: debian $(STAMP) kb
-	$(BIN)/rxlens self-check
+	@echo "RxLens: http://127.0.0.1:8000/"
+	$(BIN)/rxlens serve --host 127.0.0.1 --port 8000
 
 bench-kb: $(STAMP) kb
 	$(BIN)/python -m evals.perf.bench_check

@@ -89,6 +89,36 @@ def self_check() -> None:
         raise typer.Exit(1)
 
 
+@cli.command("serve")
+def serve(
+    host: Annotated[str | None, typer.Option(help="Address to bind (default: the settings' host, 127.0.0.1).")] = None,
+    port: Annotated[int | None, typer.Option(help="Port (default: the settings' port, 8000).")] = None,
+) -> None:
+    """Serve the HTTP API and the caregiver web page."""
+    import logging
+
+    import uvicorn
+
+    from app.api.main import create_app
+
+    settings = get_settings()
+    host = host or settings.host
+    port = port or settings.port
+    if settings.local_mode and host not in ("127.0.0.1", "localhost", "::1"):
+        # Without API keys every caller is the one local owner: exposing that on a network would hand every
+        # stored prescription to anyone who can reach the port.
+        typer.echo(
+            f"Refusing to bind {host}: no API keys are configured (local mode). Set RXLENS_API_KEYS='owner:key,...' "
+            "to serve on a network address.",
+            err=True,
+        )
+        raise typer.Exit(2)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    mode = "local mode (no API keys)" if settings.local_mode else f"{len(settings.api_key_hashes)} API key(s)"
+    typer.echo(f"RxLens serving on http://{host}:{port}/  ({mode}; API docs at /docs)")
+    uvicorn.run(create_app(settings), host=host, port=port, log_level="warning", access_log=False)
+
+
 def _open_kb(kb_class: type[KnowledgeBase]) -> KnowledgeBase:
     try:
         return kb_class(get_settings().knowledge_base)

@@ -8,13 +8,23 @@ from __future__ import annotations
 
 import threading
 from functools import cached_property
+from typing import TYPE_CHECKING
 
 from app.chain import AnswerChain
 from app.composer import Composer, TemplateComposer
 from app.config import Settings
+from app.metrics import Metrics
 from knowledge.interactions import InteractionEngine
 from knowledge.lexicon import Lexicon
+from knowledge.name_search import NameSearch
 from knowledge.store import KnowledgeBase
+
+if TYPE_CHECKING:
+    from app.api.library import DocumentLibrary, DocumentReader
+    from app.api.limits import RateLimiter
+    from app.ocr_gate import OcrGate
+    from app.persistence.database import Database
+    from app.persistence.repositories import ConversationRepository, DocumentRepository
 
 
 class Components:
@@ -52,3 +62,88 @@ class Components:
     @cached_property
     def chain(self) -> AnswerChain:
         return AnswerChain(self.engine, self.composer)
+
+    @cached_property
+    def names(self) -> NameSearch:
+        return NameSearch(self.lexicon)
+
+    # ---- the service's parts --------------------------------------------------------------------------
+
+    @cached_property
+    def metrics(self) -> Metrics:
+        return Metrics()
+
+    @cached_property
+    def database(self) -> Database:
+        from app.persistence.database import Database
+
+        return Database(self.settings.database)
+
+    @cached_property
+    def documents(self) -> DocumentRepository:
+        from app.persistence.repositories import DocumentRepository
+
+        return DocumentRepository(self.database)
+
+    @cached_property
+    def conversations(self) -> ConversationRepository:
+        from app.persistence.repositories import ConversationRepository
+
+        return ConversationRepository(self.database)
+
+    @cached_property
+    def ocr(self) -> DocumentReader:
+        """The OCR pipeline, with its own result cache off: the service's cache is the owner's stored readings
+        (see app.api.library), which a DELETE really removes."""
+        from ingestion.pipeline import OcrConfig, build_pipeline
+
+        return build_pipeline(OcrConfig(cache_entries=0), mention_finder=self.lexicon)
+
+    @cached_property
+    def ocr_gate(self) -> OcrGate:
+        from app.ocr_gate import OcrGate
+
+        s = self.settings
+        return OcrGate(s.ocr_workers, s.ocr_queue_size, s.ocr_timeout_s, self.metrics)
+
+    @cached_property
+    def library(self) -> DocumentLibrary:
+        from app.api.library import DocumentLibrary
+
+        return DocumentLibrary(self.documents, lambda: self.ocr, self.ocr_gate, lambda: self.lexicon, self.metrics)
+
+    @cached_property
+    def rate_limiter(self) -> RateLimiter:
+        from app.api.limits import RateLimiter
+
+        return RateLimiter(self.settings.rate_limit_per_minute)
+
+    def warm_up(self) -> None:
+        """Load every heavy part and run each once, so the first user request is not the slow one."""
+        with self._lock:
+            self.chain.ask("warfarin and aspirin together?")
+            self.names.search("aspirin")
+            self.database  # noqa: B018 - creating the engine creates the tables
+            try:
+                reader = self.ocr
+            except ImportError:  # the OCR pipeline is not installed in this build: documents are refused
+                return
+            reader.read(_warm_up_image(), "warm-up.png")
+
+    def close(self) -> None:
+        if "ocr_gate" in self.__dict__:
+            self.ocr_gate.shutdown()
+        if "database" in self.__dict__:
+            self.database.dispose()
+
+
+def _warm_up_image() -> bytes:
+    import io
+
+    from PIL import Image, ImageDraw
+
+    image = Image.new("RGB", (320, 80), "white")
+    ImageDraw.Draw(image).text((10, 30), "Aspirin 100 mg", fill="black")
+    out = io.BytesIO()
+    image.save(out, format="PNG")
+    return out.getvalue()

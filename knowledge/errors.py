@@ -69,3 +69,35 @@ class UpstreamError(RxLensError):
     """A configured remote service (VLM OCR server, LLM endpoint) failed or answered nonsense."""
 
     code = "upstream_error"
+
+
+class RequestTooLarge(RxLensError):
+    """A request body or a question is longer than the configured limit."""
+
+    code = "request_too_large"
+
+
+class UnsupportedMediaType(RxLensError):
+    """The request's content type, or an image_url's scheme, is not one the service accepts."""
+
+    code = "unsupported_media_type"
+
+
+class RateLimited(RxLensError):
+    """Too many requests from one owner in a short time; `retry_after` says when to try again (seconds)."""
+
+    code = "rate_limited"
+
+    def __init__(self, message: str, retry_after: int = 1) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+class Busy(RxLensError):
+    """The service is at capacity (the OCR queue is full or a step timed out); retry after `retry_after` s."""
+
+    code = "busy"
+
+    def __init__(self, message: str, retry_after: int = 5) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after

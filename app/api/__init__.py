@@ -1,0 +1,1 @@
+"""The HTTP service: an OpenAI-compatible chat endpoint, documents, OCR, interaction checks and drug search."""

@@ -1,0 +1,112 @@
+"""One chat turn: an OpenAI-style message list in, an answer and its stored conversation out.
+
+The last user message is the question (its text) and its photos; earlier user messages add the drugs they
+named to the medication list, together with the list sent in `rxlens.medications` and the one stored with the
+conversation. Photos are read and stored as the owner's documents, so the answer can cite their boxes and the
+page can show them. The exchange is committed before the reply is sent.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass
+
+from starlette.concurrency import run_in_threadpool
+
+from app.answer import Answer
+from app.api.images import image_from_url
+from app.api.library import document_out
+from app.api.schemas import ChatCompletionRequest, ChatMessage, DocumentOut, RxLensResult
+from app.components import Components
+from app.persistence.tables import DocumentRow
+from knowledge.errors import Busy, InvalidInput, RequestTooLarge
+
+# What a photo sent without a question is taken to ask.
+_DEFAULT_QUESTION = {"zh": "这是什么药？需要注意什么？", "en": "What is this medicine and what should I watch out for?"}
+MAX_MEDICATIONS = 30
+
+
+@dataclass
+class Turn:
+    answer: Answer
+    result: RxLensResult
+
+
+async def answer_turn(request: ChatCompletionRequest, owner: str, components: Components) -> Turn:
+    settings = components.settings
+    users = [m for m in request.messages if m.role == "user"]
+    if not users or request.messages[-1].role != "user":
+        raise InvalidInput("The last message must be the user's question (role 'user').")
+    last = users[-1]
+    question = last.text.strip()
+    if len(question) > settings.max_question_chars:
+        raise RequestTooLarge(
+            f"The question is {len(question):,} characters; the limit is {settings.max_question_chars:,}."
+        )
+    images = [img for m in users for img in m.images]
+    if len(images) > settings.max_images_per_request:
+        raise RequestTooLarge(f"At most {settings.max_images_per_request} images per request.")
+    if not question and not images:
+        raise InvalidInput("The last user message has no text and no image: ask a question or attach a photo.")
+
+    rows: list[DocumentRow] = []
+    for image in images:
+        data = await image_from_url(image.url, settings)
+        row, _ = await components.library.add(owner, data, None)
+        rows.append(row)
+    if request.rxlens.document_ids:
+        rows += await run_in_threadpool(components.documents.get_many, owner, request.rxlens.document_ids)
+    rows = list({r.id: r for r in rows}.values())
+
+    conversation_id = request.rxlens.conversation_id
+    stored: list[str] = []
+    if conversation_id is not None:
+        stored = (await run_in_threadpool(components.conversations.get, owner, conversation_id)).medications
+    medications = _medication_list(stored, request.rxlens.medications, users[:-1], components)
+
+    if not question:
+        question = _DEFAULT_QUESTION["zh" if _prefers_chinese(request.messages) else "en"]
+    contexts = [components.library.context(r) for r in rows]
+    try:
+        answer = await asyncio.wait_for(
+            run_in_threadpool(components.chain.ask, question, contexts, medications, owner),
+            settings.answer_timeout_s,
+        )
+    except TimeoutError as e:
+        raise Busy("Answering took too long; try again in a moment.", retry_after=5) from e
+
+    documents: list[DocumentOut] = [document_out(r) for r in rows]
+    payload = answer.to_json()
+    conversation_id = await run_in_threadpool(
+        lambda: components.conversations.record_exchange(
+            owner,
+            conversation_id,
+            question=question,
+            document_ids=[r.id for r in rows],
+            answer=answer.answer,
+            result=payload,
+            medications=medications,
+        )
+    )
+    result = RxLensResult.model_validate(
+        {**payload, "conversation_id": conversation_id, "medications": medications, "documents": documents}
+    )
+    return Turn(answer=answer, result=result)
+
+
+def _medication_list(
+    stored: list[str], given: list[str], earlier: list[ChatMessage], components: Components
+) -> list[str]:
+    named = [m.text for msg in earlier for m in components.lexicon.find_mentions(msg.text) if m.recognized]
+    seen: dict[str, str] = {}
+    for name in [*stored, *given, *named]:
+        clean = name.strip()
+        if clean and clean.casefold() not in seen:
+            seen[clean.casefold()] = clean
+    return list(seen.values())[:MAX_MEDICATIONS]
+
+
+def _prefers_chinese(messages: list[ChatMessage]) -> bool:
+    from knowledge.normalize import has_cjk
+
+    return any(has_cjk(m.text) for m in messages)

@@ -1,0 +1,176 @@
+"""A user's documents as the API sees them: read an upload (OCR on the bounded gate), store it with its image,
+hand stored documents to the answer chain as context, and delete them everywhere.
+
+The stored reading is the cache: the same bytes from the same owner are never read twice, and deleting the
+document removes the only copy. Readings are never shared between owners, so one user cannot learn from a
+fast answer that another user uploaded the same photo.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from collections.abc import Callable
+from typing import Any, Protocol
+
+from starlette.concurrency import run_in_threadpool
+
+from app.answer import Evidence
+from app.api.images import sniff_content_type
+from app.api.schemas import DocumentOut, FieldOut, ParsedDocumentOut
+from app.chain import DocumentContext
+from app.metrics import Metrics
+from app.ocr_gate import OcrGate
+from app.persistence.repositories import DocumentRepository
+from app.persistence.tables import DocumentRow
+from knowledge.errors import UnsupportedMediaType, UpstreamError
+from knowledge.lexicon import Lexicon
+from knowledge.models import DrugMention
+
+log = logging.getLogger(__name__)
+
+ACCEPTED_TYPES = {
+    "image/jpeg",
+    "image/png",
+    "image/webp",
+    "image/heic",
+    "image/tiff",
+    "image/bmp",
+    "image/gif",
+    "application/pdf",
+}
+
+
+class ReadDocument(Protocol):
+    """What the service needs from the OCR pipeline's answer (`ingestion.document.ParsedDocument`)."""
+
+    sha256: str
+    doc_type: str
+
+    def to_json(self) -> dict[str, Any]: ...
+
+
+class DocumentReader(Protocol):
+    """The OCR pipeline (`ingestion.pipeline.OcrPipeline`) as the service uses it."""
+
+    def read(self, data: bytes, filename: str | None = None) -> ReadDocument: ...
+
+
+class DocumentLibrary:
+    def __init__(
+        self,
+        repository: DocumentRepository,
+        reader: Callable[[], DocumentReader],
+        gate: OcrGate,
+        lexicon: Callable[[], Lexicon],
+        metrics: Metrics,
+    ) -> None:
+        self.repository = repository
+        self._reader = reader  # a factory: the OCR model loads on first use, not when the app is built
+        self.gate = gate
+        self._lexicon = lexicon
+        self.metrics = metrics
+
+    async def read(self, data: bytes, filename: str | None) -> ParsedDocumentOut:
+        """Read without storing (the /v1/ocr endpoint)."""
+        _accept(data)
+        reader = self._ocr()
+        doc = await self.gate.run(lambda: reader.read(data, filename))
+        return ParsedDocumentOut.model_validate(doc.to_json())
+
+    async def add(self, owner: str, data: bytes, filename: str | None) -> tuple[DocumentRow, bool]:
+        """Read and store an upload; returns (row, created). Returns only after the row is committed."""
+        content_type = _accept(data)
+        sha256 = hashlib.sha256(data).hexdigest()
+        existing = await run_in_threadpool(self.repository.find_by_sha256, owner, sha256)
+        if existing is not None:
+            self.metrics.cache_hits.inc()
+            return existing, False
+        self.metrics.cache_misses.inc()
+        reader = self._ocr()
+        doc = await self.gate.run(lambda: reader.read(data, filename))
+        parsed = ParsedDocumentOut.model_validate(doc.to_json()).model_dump(mode="json")
+        row, created = await run_in_threadpool(
+            lambda: self.repository.add(
+                owner,
+                sha256=sha256,
+                filename=filename,
+                doc_type=doc.doc_type,
+                parsed=parsed,
+                data=data,
+                content_type=content_type,
+            )
+        )
+        log.info("stored document: %d bytes, type %s, created %s", len(data), row.doc_type, created)
+        return row, created
+
+    def _ocr(self) -> DocumentReader:
+        try:
+            return self._reader()
+        except ImportError as e:
+            raise UpstreamError("Reading photos is not available on this server (no OCR pipeline installed).") from e
+
+    async def delete(self, owner: str, document_id: str) -> None:
+        await run_in_threadpool(self.repository.delete, owner, document_id)
+
+    def context(self, row: DocumentRow) -> DocumentContext:
+        """A stored document as the answer chain's context: its drugs, and each field as citable evidence."""
+        parsed = ParsedDocumentOut.model_validate(row.parsed)
+        lexicon = self._lexicon()
+        mentions = [
+            DrugMention(
+                text=d.text,
+                recognized=True,
+                ingredients=tuple(d.ingredients),
+                kind="ingredient",
+                confidence=1.0,
+                corrected_from=d.corrected_from,
+            )
+            for d in parsed.drugs
+            if d.ingredients
+        ]
+        fields = [_evidence(row.id, name, f, lexicon) for name, f in parsed.fields.items() if f.value.strip()]
+        return DocumentContext(document_id=row.id, mentions=mentions, fields=fields)
+
+
+def document_out(row: DocumentRow) -> DocumentOut:
+    return DocumentOut.model_validate(
+        {
+            **row.parsed,
+            "id": row.id,
+            "sha256": row.sha256,
+            "filename": row.filename,
+            "byte_size": row.byte_size,
+            "created_at": row.created_at,
+            "image_url": f"/v1/documents/{row.id}/image",
+        }
+    )
+
+
+def _accept(data: bytes) -> str:
+    content_type = sniff_content_type(data)
+    if content_type not in ACCEPTED_TYPES:
+        raise UnsupportedMediaType("The upload is not an image or a PDF; send a JPEG, PNG, WebP, HEIC or PDF file.")
+    return content_type
+
+
+def _evidence(document_id: str, name: str, f: FieldOut, lexicon: Lexicon) -> Evidence:
+    refs = tuple(dict.fromkeys(f"drug:{i}" for m in lexicon.find_mentions(f.value) for i in m.ingredients))
+    return Evidence(
+        text=f.value,
+        source="uploaded document",
+        refs=refs,
+        document_id=document_id,
+        field=name,
+        bbox=_enclosing(f.bbox),
+    )
+
+
+def _enclosing(boxes: list[list[list[float]]]) -> list[list[float]] | None:
+    """One rectangle around all of a field's line boxes: what a citation highlights on the photo."""
+    points = [p for box in boxes for p in box]
+    if not points:
+        return None
+    x0, y0 = min(p[0] for p in points), min(p[1] for p in points)
+    x1, y1 = max(p[0] for p in points), max(p[1] for p in points)
+    return [[x0, y0], [x1, y0], [x1, y1], [x0, y1]]

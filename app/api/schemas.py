@@ -1,0 +1,359 @@
+"""The API's request and response shapes. Chat follows OpenAI's Chat Completions format (so every OpenAI client
+works) and adds one top-level `rxlens` object with the structured result; everything else is RxLens' own.
+
+Responses are validated from the library's `to_json()` output, so a change there that breaks the contract fails
+loudly here rather than silently in a client.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+Point = list[float]
+Quad = list[Point]
+
+# ---- errors -----------------------------------------------------------------------------------------
+
+
+class ErrorBody(BaseModel):
+    code: str = Field(examples=["not_found"])
+    message: str = Field(description="What went wrong and what to do about it.")
+
+
+class ErrorResponse(BaseModel):
+    error: ErrorBody
+
+
+# ---- knowledge: drugs, findings, citations -------------------------------------------------------------
+
+
+class DrugOut(BaseModel):
+    input: str
+    recognized: bool
+    ingredients: list[str]
+    classes: list[str]
+    corrected_from: str | None = None
+
+
+class SourceOut(BaseModel):
+    name: str
+    record: str
+    license: str
+    severity: str = ""
+
+
+class FindingOut(BaseModel):
+    a: str
+    b: str
+    severity: str
+    summary: str
+    mechanism: str
+    management: str
+    via_class: str | None = None
+    sources: list[SourceOut]
+
+
+class DuplicateOut(BaseModel):
+    kind: str
+    what: str
+    inputs: list[str]
+
+
+class CitationOut(BaseModel):
+    id: int
+    source: str
+    text: str
+    license: str | None = None
+    record: str | None = None
+    document_id: str | None = None
+    field: str | None = None
+    bbox: Quad | None = Field(None, description="Where on the document's image the cited text stands.")
+
+
+class CheckRequest(BaseModel):
+    drugs: list[Annotated[str, Field(min_length=1, max_length=200)]] = Field(min_length=1, max_length=30)
+
+
+class CheckResponse(BaseModel):
+    drugs: list[DrugOut]
+    interactions: list[FindingOut]
+    duplicates: list[DuplicateOut]
+    unrecognized: list[str]
+
+
+class DrugHitOut(BaseModel):
+    id: str
+    kind: Literal["ingredient", "class"]
+    name_en: str
+    name_zh: str | None
+    matched: str
+    corrected_from: str | None = None
+
+
+class DrugSearchResponse(BaseModel):
+    query: str
+    results: list[DrugHitOut]
+
+
+# ---- documents ----------------------------------------------------------------------------------------
+
+
+class LineOut(BaseModel):
+    text: str
+    confidence: float
+    bbox: Quad
+    page: int = 0
+
+
+class FieldOut(BaseModel):
+    value: str
+    confidence: float
+    bbox: list[Quad]
+    lines: list[int]
+
+
+class MedicationOut(BaseModel):
+    name: str
+    strength: str = ""
+    dose: str = ""
+    route: str = ""
+    frequency_text: str = ""
+    frequency: str = ""
+    times_per_day: float | None = None
+    as_needed: bool = False
+    at_night: bool = False
+    duration: str = ""
+    quantity: str = ""
+    confidence: float = 0.0
+    bbox: list[Quad] = []
+    lines: list[int] = []
+
+
+class DrugOnPageOut(BaseModel):
+    text: str
+    ingredients: list[str]
+    bbox: list[Quad]
+    corrected_from: str | None = None
+
+
+class ParsedDocumentOut(BaseModel):
+    """What the OCR pipeline read from one image: boxes are pixels of the image as served by /image."""
+
+    doc_type: str
+    lines: list[LineOut]
+    fields: dict[str, FieldOut]
+    medications: list[MedicationOut] = []
+    drugs: list[DrugOnPageOut] = []
+    warnings: list[str] = []
+    width: int = 0
+    height: int = 0
+    pages: int = 1
+    rotation: int = 0
+    engine: str = ""
+    timings_ms: dict[str, float] = {}
+
+
+class DocumentOut(ParsedDocumentOut):
+    id: str
+    sha256: str
+    filename: str | None
+    byte_size: int
+    created_at: datetime
+    image_url: str
+
+
+class DocumentSummary(BaseModel):
+    id: str
+    doc_type: str
+    filename: str | None
+    byte_size: int
+    created_at: datetime
+    drugs: list[str]
+
+
+class DocumentList(BaseModel):
+    data: list[DocumentSummary]
+    total: int
+
+
+class DocumentUpload(BaseModel):
+    """The JSON form of an upload, for clients that cannot send multipart."""
+
+    image: str = Field(description="The image or PDF, base64-encoded (a data: URI is accepted too).")
+    filename: str | None = Field(None, max_length=255)
+
+
+class OcrRequest(BaseModel):
+    image: str = Field(description="The image, base64-encoded (a data: URI is accepted too).")
+    task_type: Literal["plain_ocr", "doc_parser"] = "doc_parser"
+
+
+class OcrResponse(BaseModel):
+    task_type: Literal["plain_ocr", "doc_parser"]
+    text: str
+    lines: list[LineOut]
+    width: int
+    height: int
+    doc_type: str | None = None
+    fields: dict[str, FieldOut] | None = None
+    medications: list[MedicationOut] | None = None
+    drugs: list[DrugOnPageOut] | None = None
+    warnings: list[str] = []
+    timings_ms: dict[str, float] = {}
+
+
+# ---- chat (OpenAI Chat Completions) --------------------------------------------------------------------
+
+
+class TextPart(BaseModel):
+    type: Literal["text"]
+    text: str
+
+
+class ImageUrl(BaseModel):
+    url: str = Field(description="A data: URI (data:image/jpeg;base64,...), or http(s) when the server allows it.")
+    detail: str | None = None
+
+
+class ImagePart(BaseModel):
+    type: Literal["image_url"]
+    image_url: ImageUrl
+
+
+ContentPart = Annotated[TextPart | ImagePart, Field(discriminator="type")]
+
+
+class ChatMessage(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    role: Literal["system", "developer", "user", "assistant", "tool"]
+    content: str | list[ContentPart] | None = None
+
+    @property
+    def text(self) -> str:
+        if self.content is None:
+            return ""
+        if isinstance(self.content, str):
+            return self.content
+        return "\n".join(p.text for p in self.content if isinstance(p, TextPart))
+
+    @property
+    def images(self) -> list[ImageUrl]:
+        if not isinstance(self.content, list):
+            return []
+        return [p.image_url for p in self.content if isinstance(p, ImagePart)]
+
+
+class RxLensOptions(BaseModel):
+    """RxLens' extension of the request (the openai client sends it with `extra_body={"rxlens": {...}}`)."""
+
+    conversation_id: str | None = Field(default=None, description="Continue a stored conversation; omit to start one.")
+    document_ids: list[str] = Field(default=[], max_length=10, description="Stored documents the question is about.")
+    medications: list[Annotated[str, Field(max_length=200)]] = Field(
+        default=[], max_length=50, description="The user's medication list."
+    )
+
+
+class ChatCompletionRequest(BaseModel):
+    # Unknown OpenAI parameters (temperature, max_tokens, ...) are accepted and ignored: the answer is decided by
+    # rules, not sampled.
+    model_config = ConfigDict(extra="ignore")
+
+    model: str = "rxlens"
+    messages: list[ChatMessage] = Field(min_length=1, max_length=100)
+    stream: bool = False
+    rxlens: RxLensOptions = Field(default_factory=RxLensOptions)
+
+
+class AssistantMessage(BaseModel):
+    role: Literal["assistant"] = "assistant"
+    content: str
+
+
+class Choice(BaseModel):
+    index: int = 0
+    message: AssistantMessage
+    finish_reason: Literal["stop"] = "stop"
+
+
+class Usage(BaseModel):
+    prompt_tokens: int
+    completion_tokens: int
+    total_tokens: int
+
+
+class RxLensResult(BaseModel):
+    """The structured answer: the verdict decided by rules, what it rests on, and the documents it read."""
+
+    conversation_id: str
+    verdict: Literal["avoid", "caution", "no_known_interaction", "insufficient_data", "info"]
+    language: str
+    intent: str
+    urgent: bool
+    drugs: list[DrugOut]
+    findings: list[FindingOut]
+    duplicates: list[DuplicateOut]
+    unrecognized: list[str]
+    citations: list[CitationOut]
+    composer: str
+    medications: list[str] = Field(description="The medication list the answer took into account.")
+    documents: list[DocumentOut] = Field(description="The documents the answer read (attached or referenced).")
+
+
+class ChatCompletion(BaseModel):
+    id: str
+    object: Literal["chat.completion"] = "chat.completion"
+    created: int
+    model: str
+    choices: list[Choice]
+    usage: Usage
+    rxlens: RxLensResult
+
+
+class Delta(BaseModel):
+    role: Literal["assistant"] | None = None
+    content: str | None = None
+
+
+class ChunkChoice(BaseModel):
+    index: int = 0
+    delta: Delta
+    finish_reason: Literal["stop"] | None = None
+
+
+class ChatCompletionChunk(BaseModel):
+    id: str
+    object: Literal["chat.completion.chunk"] = "chat.completion.chunk"
+    created: int
+    model: str
+    choices: list[ChunkChoice]
+    rxlens: RxLensResult | None = Field(None, description="Sent once, with the last chunk.")
+
+
+# ---- health ---------------------------------------------------------------------------------------------
+
+
+class Health(BaseModel):
+    status: Literal["ok", "starting", "failed"]
+    detail: str | None = None
+
+
+# ---- conversations --------------------------------------------------------------------------------------
+
+
+class MessageOut(BaseModel):
+    role: str
+    content: str
+    document_ids: list[str]
+    created_at: datetime
+
+
+class ConversationOut(BaseModel):
+    id: str
+    medications: list[str]
+    created_at: datetime
+    updated_at: datetime
+    messages: list[MessageOut]

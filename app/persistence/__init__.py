@@ -1,0 +1,1 @@
+"""User data at rest: documents with their images, conversations and their messages, through SQLAlchemy."""
