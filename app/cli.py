@@ -155,6 +155,18 @@ def kb_build(
             typer.echo(f"    {what:38} {n:>7,}")
 
 
+@kb_cli.command("stats")
+def kb_stats() -> None:
+    """Print row counts and coverage figures of the built knowledge base."""
+    from knowledge.stats import coverage
+
+    path = get_settings().knowledge_base
+    if not path.exists():
+        typer.echo(f"No knowledge base at {path}. Build it with `rxlens kb build`.", err=True)
+        raise typer.Exit(2)
+    typer.echo(json.dumps(coverage(path), ensure_ascii=False, indent=2))
+
+
 def main() -> None:
     cli()
 
