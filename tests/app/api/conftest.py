@@ -1,0 +1,137 @@
+"""Fixtures for the API: real apps on real SQLite files in tmp, a real uvicorn server on a loopback port.
+
+Loading the knowledge base and building the lexicon takes seconds, so one loaded set of knowledge parts is
+shared by every test app; each app still has its own settings, database file, limits and metrics.
+"""
+
+from __future__ import annotations
+
+import io
+import socket
+import threading
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import uvicorn
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+from PIL import Image, ImageDraw, ImageFont
+
+from app.api.main import create_app
+from app.components import Components
+from app.config import Settings
+
+KEY_A = "key-of-owner-a-0123456789"
+KEY_B = "key-of-owner-b-9876543210"
+_SHARED = ("kb", "lexicon", "engine", "composer", "chain", "names")
+
+
+@pytest.fixture(scope="session")
+def knowledge_parts(kb_path: Path) -> Components:
+    parts = Components(Settings(kb_path=kb_path))  # type: ignore[call-arg]
+    for name in _SHARED:
+        getattr(parts, name)
+    return parts
+
+
+AppFactory = Callable[..., FastAPI]
+
+
+@pytest.fixture
+def make_app(tmp_path: Path, kb_path: Path, knowledge_parts: Components) -> AppFactory:
+    def make(database: Path | None = None, **overrides: Any) -> FastAPI:
+        settings = Settings(  # type: ignore[call-arg]
+            var_dir=tmp_path,
+            kb_path=kb_path,
+            database_url=f"sqlite:///{database or tmp_path / 'rxlens.sqlite'}",
+            **overrides,
+        )
+        components = Components(settings)
+        for name in _SHARED:
+            components.__dict__[name] = knowledge_parts.__dict__[name]
+        return create_app(settings, components)
+
+    return make
+
+
+@pytest.fixture
+def client(make_app: AppFactory) -> Iterator[TestClient]:
+    with TestClient(make_app()) as c:
+        yield c
+
+
+@pytest.fixture
+def keyed_client(make_app: AppFactory) -> Iterator[TestClient]:
+    with TestClient(make_app(api_keys=f"alice:{KEY_A},bob:{KEY_B}")) as c:
+        yield c
+
+
+def auth(key: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {key}"}
+
+
+class LiveServer:
+    """The app under a real uvicorn on a free loopback port, in a thread."""
+
+    def __init__(self, app: FastAPI) -> None:
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            self.port = s.getsockname()[1]
+        self.server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=self.port, log_level="warning"))
+        self.thread = threading.Thread(target=self.server.run, daemon=True)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def __enter__(self) -> LiveServer:
+        self.thread.start()
+        deadline = time.time() + 20
+        while not self.server.started:
+            if time.time() > deadline:
+                raise RuntimeError("server did not start")
+            time.sleep(0.02)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.server.should_exit = True
+        self.thread.join(timeout=10)
+
+
+@pytest.fixture
+def live_server(make_app: AppFactory) -> Iterator[LiveServer]:
+    with LiveServer(make_app()) as server:
+        yield server
+
+
+def _font(size: int) -> ImageFont.FreeTypeFont | ImageFont.ImageFont:
+    for path in (
+        "/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc",
+        "/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc",
+        "/usr/share/fonts/truetype/wqy/wqy-microhei.ttc",
+        "/usr/share/fonts/opentype/noto/NotoSerifCJK-Regular.ttc",
+    ):
+        if Path(path).exists():
+            return ImageFont.truetype(path, size)
+    return ImageFont.load_default()
+
+
+def leaflet_png(lines: tuple[str, ...] = ()) -> bytes:
+    """A clean photo-like rendering of a short Chinese leaflet (real OCR reads it)."""
+    lines = lines or (
+        "苯磺酸氨氯地平片说明书",
+        "【药物相互作用】",
+        "与辛伐他汀合用时，辛伐他汀的剂量不应超过每日20mg。",
+        "【用法用量】口服，一次5mg，一日1次。",
+    )
+    font = _font(34)
+    image = Image.new("RGB", (1100, 80 + 70 * len(lines)), "white")
+    draw = ImageDraw.Draw(image)
+    for i, text in enumerate(lines):
+        draw.text((40, 40 + 70 * i), text, fill="black", font=font)
+    out = io.BytesIO()
+    image.save(out, format="PNG")
+    return out.getvalue()

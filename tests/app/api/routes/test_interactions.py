@@ -1,0 +1,30 @@
+"""POST /v1/interactions/check and GET /v1/drugs/search against the real knowledge base."""
+
+from __future__ import annotations
+
+from fastapi.testclient import TestClient
+
+
+def test_check_returns_the_engines_result(client: TestClient) -> None:
+    r = client.post("/v1/interactions/check", json={"drugs": ["华法林", "aspirin", "notadrugxyz"]})
+    assert r.status_code == 200
+    body = r.json()
+    assert body["interactions"][0]["severity"] == "major"
+    assert {body["interactions"][0]["a"], body["interactions"][0]["b"]} == {"aspirin", "warfarin"}
+    assert body["interactions"][0]["sources"]
+    assert body["unrecognized"] == ["notadrugxyz"]
+
+
+def test_check_refuses_an_empty_list(client: TestClient) -> None:
+    r = client.post("/v1/interactions/check", json={"drugs": []})
+    assert r.status_code == 422 and r.json()["error"]["code"] == "invalid_input"
+
+
+def test_drug_search_finds_names_in_both_languages(client: TestClient) -> None:
+    zh = client.get("/v1/drugs/search", params={"q": "阿司匹"}).json()["results"]
+    assert zh[0]["id"] == "aspirin" and zh[0]["name_zh"] == "阿司匹林"
+    en = client.get("/v1/drugs/search", params={"q": "warfar"}).json()["results"]
+    assert "warfarin" in [h["id"] for h in en]
+    misspelt = client.get("/v1/drugs/search", params={"q": "ibuprofne"}).json()["results"]
+    assert misspelt and misspelt[0]["id"] == "ibuprofen"
+    assert client.get("/v1/drugs/search", params={"q": ""}).status_code == 422
