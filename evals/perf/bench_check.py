@@ -18,12 +18,41 @@ from knowledge.interactions import InteractionEngine
 from knowledge.lexicon import Lexicon
 from knowledge.store import KnowledgeBase
 
-DRUGS_10 = ["warfarin", "aspirin", "ibuprofen", "lisinopril", "amlodipine", "simvastatin", "metformin",
-            "clarithromycin", "spironolactone", "potassium chloride"]
-DRUGS_30 = DRUGS_10 + ["sildenafil", "nitroglycerin", "omeprazole", "clopidogrel", "sertraline", "fluoxetine",
-                       "digoxin", "amiodarone", "furosemide", "hydrochlorothiazide", "losartan", "metoprolol",
-                       "atorvastatin", "ciprofloxacin", "levothyroxine", "prednisone", "phenytoin", "lithium",
-                       "alprazolam", "tramadol"]
+DRUGS_10 = [
+    "warfarin",
+    "aspirin",
+    "ibuprofen",
+    "lisinopril",
+    "amlodipine",
+    "simvastatin",
+    "metformin",
+    "clarithromycin",
+    "spironolactone",
+    "potassium chloride",
+]
+DRUGS_30 = [
+    *DRUGS_10,
+    "sildenafil",
+    "nitroglycerin",
+    "omeprazole",
+    "clopidogrel",
+    "sertraline",
+    "fluoxetine",
+    "digoxin",
+    "amiodarone",
+    "furosemide",
+    "hydrochlorothiazide",
+    "losartan",
+    "metoprolol",
+    "atorvastatin",
+    "ciprofloxacin",
+    "levothyroxine",
+    "prednisone",
+    "phenytoin",
+    "lithium",
+    "alprazolam",
+    "tramadol",
+]
 
 
 def _median_ms(fn: object, repeat: int) -> float:
