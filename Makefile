@@ -6,13 +6,15 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 KB := var/knowledge.sqlite
+# The retrieval index of the knowledge base (rebuilt by `rxlens kb build` only when its chunks or the embedder change).
+KB_INDEX := var/index/kb/CURRENT
 KB_INPUTS := $(shell find knowledge -name '*.py' -o -path 'knowledge/data/*' -type f 2>/dev/null)
 
 export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 export PYTHONHASHSEED := 0
 
-.PHONY: serve test lint typecheck pytest kb bench-kb debian clean
+.PHONY: serve test lint typecheck pytest kb bench-kb eval-retrieval debian clean
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -35,7 +37,10 @@ DEBIAN_PACKAGES :=
 $(KB): $(STAMP) $(KB_INPUTS)
 	$(BIN)/rxlens kb build --out $(KB)
 
-kb: $(KB)
+$(KB_INDEX): $(KB) $(shell find knowledge/retrieval -name '*.py' 2>/dev/null)
+	$(BIN)/rxlens kb build --out $(KB)
+
+kb: $(KB) $(KB_INDEX)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
@@ -44,16 +49,19 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
-pytest: $(STAMP) $(KB)
+pytest: $(STAMP) $(KB) $(KB_INDEX)
 	$(BIN)/pytest
 
-test: debian $(STAMP) lint typecheck $(KB) pytest
+test: debian $(STAMP) lint typecheck $(KB) $(KB_INDEX) pytest
 
-serve: debian $(STAMP) $(KB)
+serve: debian $(STAMP) $(KB) $(KB_INDEX)
 	$(BIN)/rxlens self-check
 
 bench-kb: $(STAMP) $(KB)
 	$(BIN)/python -m evals.perf.bench_check
+
+eval-retrieval: $(STAMP) $(KB)
+	$(BIN)/python -m evals.retrieval_eval
 
 clean:
 	rm -rf var .mypy_cache .pytest_cache .ruff_cache

@@ -91,7 +91,7 @@ class Bm25Tokenizer:
         ingredient matches a leaflet naming the product."""
         if len(word) < 3 or not self._names:
             return []
-        found = []
+        found: list[str] = []
         for size in range(len(word) - 1, 1, -1):
             for start in range(len(word) - size + 1):
                 sub = word[start : start + size]

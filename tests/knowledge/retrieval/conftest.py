@@ -11,7 +11,7 @@ from knowledge.retrieval.bm25 import Bm25Tokenizer
 from knowledge.retrieval.documents import DocumentIndexes
 from knowledge.retrieval.embedders import Embedder, get_embedder
 from knowledge.retrieval.hybrid import HybridRetriever, class_parents
-from knowledge.retrieval.kb_index import build_kb_index, open_kb_index
+from knowledge.retrieval.kb_index import open_kb_index
 from knowledge.store import KnowledgeBase
 
 
@@ -33,14 +33,16 @@ def tokenizer(kb: KnowledgeBase) -> Bm25Tokenizer:
 
 @pytest.fixture(scope="session")
 def retriever(
-    kb: KnowledgeBase, default_embedder: Embedder, tokenizer: Bm25Tokenizer, tmp_path_factory: pytest.TempPathFactory
+    kb: KnowledgeBase,
+    kb_index: Path,
+    default_embedder: Embedder,
+    tokenizer: Bm25Tokenizer,
+    tmp_path_factory: pytest.TempPathFactory,
 ) -> HybridRetriever:
     """The KB index `rxlens kb build` made (built here when missing or stale), plus per-owner documents in a
     temporary directory."""
-    directory = Settings().kb_index_dir  # type: ignore[call-arg]
-    build_kb_index(kb, default_embedder, directory)
     return HybridRetriever(
-        open_kb_index(kb, default_embedder, directory),
+        open_kb_index(kb, default_embedder, kb_index),
         default_embedder,
         tokenizer,
         documents=DocumentIndexes(tmp_path_factory.mktemp("owners"), default_embedder),
