@@ -24,7 +24,7 @@ from app.config import get_settings
 from knowledge.lexicon import Lexicon
 from knowledge.retrieval.bm25 import Bm25Tokenizer
 from knowledge.retrieval.embedders import get_embedder
-from knowledge.retrieval.hybrid import HybridRetriever, Mode, class_parents
+from knowledge.retrieval.hybrid import HybridRetriever, Mode, class_parents, mention_refs
 from knowledge.retrieval.kb_index import build_kb_index, open_kb_index
 from knowledge.store import KnowledgeBase
 
@@ -64,15 +64,6 @@ def load_questions(path: Path = QUESTIONS) -> list[Question]:
                 d = json.loads(line)
                 out.append(Question(d["id"], d["type"], d["lang"], d["question"], tuple(d["gold"])))
     return out
-
-
-def boost_refs(lexicon: Lexicon, text: str) -> set[str]:
-    refs: set[str] = set()
-    for m in lexicon.find_mentions(text):
-        refs.update(f"drug:{i}" for i in m.ingredients)
-        if m.is_class:
-            refs.update(f"class:{c}" for c in m.class_ids)
-    return refs
 
 
 def evaluate(
@@ -137,7 +128,7 @@ def main() -> None:
     unknown = sorted({g for q in questions for g in q.gold} - known)
     if unknown:
         raise SystemExit(f"gold passages missing from the knowledge base (relabel them): {', '.join(unknown[:10])}")
-    refs = {q.id: boost_refs(lexicon, q.question) for q in questions}
+    refs = {q.id: mention_refs(lexicon.find_mentions(q.question)) for q in questions}
     tokenizer = Bm25Tokenizer.for_knowledge_base(kb)
     results: list[RunResult] = []
     bm25_done = False

@@ -17,6 +17,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Literal
 
+from knowledge.models import DrugMention
 from knowledge.retrieval.bm25 import Bm25Index, Bm25Tokenizer
 from knowledge.retrieval.chunks import Chunk
 from knowledge.retrieval.documents import DocumentIndexes
@@ -208,6 +209,20 @@ class HybridRetriever:
                 cached = (version, chunks, [self.tokenizer.tokenize(c.index_text) for c in chunks])
                 self._doc_tokens[owner] = cached
             return cached[1], cached[2]
+
+
+def mention_refs(mentions: Iterable[DrugMention]) -> set[str]:
+    """The `boost_refs` for a question or document: its resolved ingredients, and the classes it names by a class
+    word ("降压药"). A drug's own classes are not added: the retriever already counts class-level passages as
+    being about the drug, and adding them would make one drug look like several."""
+    refs: set[str] = set()
+    for m in mentions:
+        if not m.recognized:
+            continue
+        refs.update(f"drug:{i}" for i in m.ingredients)
+        if m.is_class:
+            refs.update(f"class:{c}" for c in m.class_ids)
+    return refs
 
 
 def _ref_words(ref: str) -> str:

@@ -3,20 +3,16 @@ from __future__ import annotations
 import pytest
 
 from knowledge.lexicon import Lexicon
-from knowledge.retrieval.hybrid import HybridRetriever
+from knowledge.retrieval.hybrid import HybridRetriever, mention_refs
 
 WARFARIN_ASPIRIN = {"mcp:1", "curated:CUR-020", "curated:CUR-020:zh"}
-
-
-def _refs(lexicon: Lexicon, text: str) -> set[str]:
-    return {f"drug:{i}" for m in lexicon.find_mentions(text) for i in m.ingredients}
 
 
 @pytest.mark.parametrize("question", ["Can I take warfarin with aspirin?", "华法林和阿司匹林能一起吃吗"])
 def test_the_warfarin_aspirin_passage_is_in_the_top_5(
     retriever: HybridRetriever, lexicon: Lexicon, question: str
 ) -> None:
-    refs = _refs(lexicon, question)
+    refs = mention_refs(lexicon.find_mentions(question))
     assert refs == {"drug:warfarin", "drug:aspirin"}
     hits = retriever.search(question, k=5, boost_refs=refs)
     assert len(hits) == 5
@@ -49,3 +45,9 @@ def test_modes_report_their_own_ranks(retriever: HybridRetriever) -> None:
     assert [h.bm25_rank for h in bm25] == [1, 2, 3, 4, 5] and all(h.dense_rank is None for h in bm25)
     assert all(h.dense_rank or h.bm25_rank for h in hybrid)
     assert any("metformin" in h.chunk.id and "dosage" in h.chunk.id for h in hybrid)
+
+
+def test_mention_refs_are_ingredients_and_named_classes(lexicon: Lexicon) -> None:
+    assert mention_refs(lexicon.find_mentions("布洛芬和降压药")) >= {"drug:ibuprofen"}
+    assert any(r.startswith("class:") for r in mention_refs(lexicon.find_mentions("布洛芬和降压药")))
+    assert mention_refs(lexicon.find_mentions("Zorblaxitol")) == set()
