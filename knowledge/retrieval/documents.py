@@ -1,0 +1,120 @@
+"""Uploaded documents' chunks, kept in one vector index per owner under var/index/owners/<owner-hash>/.
+
+Physical separation is the privacy guarantee: a search for one owner opens only that owner's index, so another
+user's leaflet cannot be retrieved by any query, however exactly it matches. The directory name is a hash, so
+owner ids do not appear on disk.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import shutil
+import threading
+from collections.abc import Sequence
+from pathlib import Path
+
+from knowledge.retrieval.chunks import Chunk
+from knowledge.retrieval.embedders import Embedder
+from knowledge.retrieval.vector_index import DEFAULT_HNSW_THRESHOLD, IndexMissing, VectorIndex
+
+
+def owner_key(owner: str) -> str:
+    return hashlib.sha256(owner.encode("utf-8")).hexdigest()[:32]
+
+
+class DocumentIndexes:
+    """Per-owner document indexes: add, delete and look up. Thread-safe; each owner's index is loaded once."""
+
+    def __init__(
+        self,
+        root: Path,
+        embedder: Embedder,
+        hnsw_threshold: int = DEFAULT_HNSW_THRESHOLD,
+        use_gpu: bool = True,
+    ) -> None:
+        self.root = Path(root)
+        self.embedder = embedder
+        self.hnsw_threshold = hnsw_threshold
+        self.use_gpu = use_gpu
+        self._indexes: dict[str, VectorIndex] = {}
+        self._versions: dict[str, int] = {}
+        self._locks: dict[str, threading.Lock] = {}
+        self._guard = threading.Lock()
+
+    def owner_dir(self, owner: str) -> Path:
+        return self.root / owner_key(owner)
+
+    def _lock(self, owner: str) -> threading.Lock:
+        with self._guard:
+            return self._locks.setdefault(owner, threading.Lock())
+
+    def index_for(self, owner: str) -> VectorIndex | None:
+        """The owner's index, or None when they have no documents."""
+        index = self._indexes.get(owner)
+        if index is not None:
+            return index
+        with self._lock(owner):
+            return self._load(owner)
+
+    def _load(self, owner: str) -> VectorIndex | None:
+        index = self._indexes.get(owner)
+        if index is None:
+            try:
+                index = VectorIndex.load(
+                    self.owner_dir(owner), self.embedder.name, self.embedder.dim, self.hnsw_threshold, self.use_gpu
+                )
+            except IndexMissing:
+                return None
+            self._indexes[owner] = index
+        return index
+
+    def version(self, owner: str) -> int:
+        """Changes whenever the owner's documents change: a key for caches built from their chunks."""
+        return self._versions.get(owner, 0)
+
+    def add_document(self, owner: str, chunks: Sequence[Chunk]) -> int:
+        """Index the chunks of one or more documents of `owner`, replacing earlier chunks of the same documents.
+
+        Every chunk must carry this owner and a document id; anything else is a programming error that could
+        leak a document into the wrong index, so it is refused.
+        """
+        if not chunks:
+            return 0
+        for c in chunks:
+            if c.owner != owner or not c.document_id:
+                raise ValueError(f"chunk {c.id} does not belong to this owner's document")
+        vectors = self.embedder.embed_passages([c.index_text for c in chunks])
+        with self._lock(owner):
+            index = self._load(owner) or VectorIndex(
+                self.embedder.name, self.embedder.dim, self.hnsw_threshold, self.use_gpu
+            )
+            for document_id in {c.document_id for c in chunks if c.document_id}:
+                index.remove_document(document_id)
+            index.add(chunks, vectors)
+            index.save(self.owner_dir(owner))
+            self._indexes[owner] = index
+            self._versions[owner] = self.version(owner) + 1
+        return len(chunks)
+
+    def delete_document(self, owner: str, document_id: str) -> int:
+        """Remove one document's chunks from the owner's index (on disk too); returns how many were removed."""
+        with self._lock(owner):
+            index = self._load(owner)
+            if index is None:
+                return 0
+            removed = index.remove_document(document_id)
+            if removed:
+                index.save(self.owner_dir(owner))
+                self._versions[owner] = self.version(owner) + 1
+            return removed
+
+    def delete_owner(self, owner: str) -> None:
+        """Forget every document of an owner (account deletion)."""
+        with self._lock(owner):
+            self._indexes.pop(owner, None)
+            self._versions[owner] = self.version(owner) + 1
+            shutil.rmtree(self.owner_dir(owner), ignore_errors=True)
+
+    def documents(self, owner: str) -> set[str]:
+        index = self.index_for(owner)
+        return {c.document_id for c in index.chunks if c.document_id} if index else set()
