@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     from app.ocr_gate import OcrGate
     from app.persistence.database import Database
     from app.persistence.repositories import ConversationRepository, DocumentRepository
+    from knowledge.retrieval.hybrid import HybridRetriever
 
 
 class Components:
@@ -60,8 +61,16 @@ class Components:
         )
 
     @cached_property
+    def retriever(self) -> HybridRetriever:
+        from app.retrieval import get_retriever
+
+        return get_retriever(self.settings, self.kb)
+
+    @cached_property
     def chain(self) -> AnswerChain:
-        return AnswerChain(self.engine, self.composer)
+        from app.retrieval import EvidenceSearch
+
+        return AnswerChain(self.engine, self.composer, EvidenceSearch(self.retriever))
 
     @cached_property
     def names(self) -> NameSearch:
@@ -110,7 +119,14 @@ class Components:
     def library(self) -> DocumentLibrary:
         from app.api.library import DocumentLibrary
 
-        return DocumentLibrary(self.documents, lambda: self.ocr, self.ocr_gate, lambda: self.lexicon, self.metrics)
+        return DocumentLibrary(
+            self.documents,
+            lambda: self.ocr,
+            self.ocr_gate,
+            lambda: self.lexicon,
+            self.metrics,
+            lambda: self.retriever.documents,
+        )
 
     @cached_property
     def rate_limiter(self) -> RateLimiter:

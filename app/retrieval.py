@@ -7,7 +7,9 @@ process and shared.
 from __future__ import annotations
 
 import threading
+from collections.abc import Sequence
 
+from app.answer import Evidence
 from app.config import Settings
 from knowledge.retrieval.bm25 import Bm25Tokenizer
 from knowledge.retrieval.documents import DocumentIndexes
@@ -51,3 +53,40 @@ def get_retriever(settings: Settings, kb: KnowledgeBase) -> HybridRetriever:
                 candidates=settings.retrieval_candidates,
             )
         return retriever
+
+
+class EvidenceSearch:
+    """The chain's view of the hybrid retriever: retrieved chunks as `Evidence` the composer may cite."""
+
+    def __init__(self, retriever: HybridRetriever) -> None:
+        self.retriever = retriever
+
+    def search(
+        self, query: str, k: int, boost_refs: set[str], owner: str | None, document_ids: set[str] | None
+    ) -> list[Evidence]:
+        hits = self.retriever.search(query, k=k, boost_refs=boost_refs, owner=owner, document_ids=document_ids)
+        return [
+            Evidence(
+                text=h.chunk.text,
+                source=h.chunk.source,
+                title=h.chunk.title,
+                license=h.chunk.license,
+                record=h.chunk.passage_id,
+                refs=h.chunk.refs,
+                document_id=h.chunk.document_id,
+                field=h.chunk.field,
+                bbox=enclosing_box(h.chunk.boxes),
+                score=h.score,
+            )
+            for h in hits
+        ]
+
+
+def enclosing_box(boxes: Sequence[Sequence[Sequence[float]]]) -> list[list[float]] | None:
+    """One rectangle around all of a field's line boxes: what a citation highlights on the photo."""
+    points = [p for box in boxes for p in box]
+    if not points:
+        return None
+    x0, y0 = min(p[0] for p in points), min(p[1] for p in points)
+    x1, y1 = max(p[0] for p in points), max(p[1] for p in points)
+    return [[x0, y0], [x1, y0], [x1, y1], [x0, y1]]

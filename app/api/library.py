@@ -23,9 +23,13 @@ from app.metrics import Metrics
 from app.ocr_gate import OcrGate
 from app.persistence.repositories import DocumentRepository
 from app.persistence.tables import DocumentRow
+from app.retrieval import enclosing_box
 from knowledge.errors import UnsupportedMediaType, UpstreamError
 from knowledge.lexicon import Lexicon
 from knowledge.models import DrugMention
+from knowledge.normalize import has_cjk
+from knowledge.retrieval.chunks import document_chunks
+from knowledge.retrieval.documents import DocumentIndexes
 
 log = logging.getLogger(__name__)
 
@@ -64,12 +68,14 @@ class DocumentLibrary:
         gate: OcrGate,
         lexicon: Callable[[], Lexicon],
         metrics: Metrics,
+        index: Callable[[], DocumentIndexes | None] | None = None,
     ) -> None:
         self.repository = repository
         self._reader = reader  # a factory: the OCR model loads on first use, not when the app is built
         self.gate = gate
         self._lexicon = lexicon
         self.metrics = metrics
+        self._index = index  # the owners' vector indexes, kept in step with the database
 
     async def read(self, data: bytes, filename: str | None) -> ParsedDocumentOut:
         """Read without storing (the /v1/ocr endpoint)."""
@@ -101,8 +107,30 @@ class DocumentLibrary:
                 content_type=content_type,
             )
         )
+        if created and self._index is not None:
+            await run_in_threadpool(self._index_document, owner, row)
         log.info("stored document: %d bytes, type %s, created %s", len(data), row.doc_type, created)
         return row, created
+
+    def _index_document(self, owner: str, row: DocumentRow) -> None:
+        """Each field of a stored document becomes retrievable by its owner, and by no one else."""
+        indexes = self._index() if self._index is not None else None
+        if indexes is None:
+            return
+        chunks = [
+            c
+            for ev in self.context(row).fields
+            for c in document_chunks(
+                owner=owner,
+                document_id=row.id,
+                field=ev.field or "",
+                text=ev.text,
+                lang="zh" if has_cjk(ev.text) else "en",
+                refs=ev.refs,
+                boxes=(tuple((p[0], p[1]) for p in ev.bbox),) if ev.bbox else (),
+            )
+        ]
+        indexes.add_document(owner, chunks)
 
     def _ocr(self) -> DocumentReader:
         try:
@@ -112,6 +140,9 @@ class DocumentLibrary:
 
     async def delete(self, owner: str, document_id: str) -> None:
         await run_in_threadpool(self.repository.delete, owner, document_id)
+        indexes = self._index() if self._index is not None else None
+        if indexes is not None:  # after the row is gone: a retrieved chunk never outlives its document
+            await run_in_threadpool(indexes.delete_document, owner, document_id)
 
     def context(self, row: DocumentRow) -> DocumentContext:
         """A stored document as the answer chain's context: its drugs, and each field as citable evidence."""
@@ -162,15 +193,5 @@ def _evidence(document_id: str, name: str, f: FieldOut, lexicon: Lexicon) -> Evi
         refs=refs,
         document_id=document_id,
         field=name,
-        bbox=_enclosing(f.bbox),
+        bbox=enclosing_box(f.bbox),
     )
-
-
-def _enclosing(boxes: list[list[list[float]]]) -> list[list[float]] | None:
-    """One rectangle around all of a field's line boxes: what a citation highlights on the photo."""
-    points = [p for box in boxes for p in box]
-    if not points:
-        return None
-    x0, y0 = min(p[0] for p in points), min(p[1] for p in points)
-    x1, y1 = max(p[0] for p in points), max(p[1] for p in points)
-    return [[x0, y0], [x1, y0], [x1, y1], [x0, y1]]

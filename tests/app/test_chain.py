@@ -139,3 +139,46 @@ def test_llm_composer_rephrasing_is_checked_against_the_template(engine: Interac
         assert chain.ask("Can I take warfarin with aspirin?").composer == "template (llm output rejected)"
     down = AnswerChain(engine, LlmComposer(template, base_url=server.base_url, model="stub", timeout_s=2))
     assert down.ask("Can I take warfarin with aspirin?").composer == "template (llm unavailable)"
+
+
+@pytest.fixture(scope="module")
+def retrieving_chain(
+    engine: InteractionEngine, kb_index: object, tmp_path_factory: pytest.TempPathFactory
+) -> AnswerChain:
+    from app.config import Settings
+    from app.retrieval import EvidenceSearch, get_retriever
+
+    settings = Settings()  # type: ignore[call-arg]
+    retriever = get_retriever(settings, engine.kb)
+    return AnswerChain(engine, TemplateComposer(engine.lexicon), EvidenceSearch(retriever))
+
+
+def test_retrieved_label_passage_supports_the_finding(retrieving_chain: AnswerChain) -> None:
+    answer = retrieving_chain.ask("Can I take sildenafil with nitroglycerin?")
+    assert answer.verdict is Verdict.AVOID
+    passages = [c for c in answer.citations if c.kind == "passage"]
+    assert passages, answer.answer
+    assert any("nitrate" in c.text.lower() or "nitroglycerin" in c.text.lower() for c in passages)
+    assert_citations_consistent(answer)
+
+
+def test_one_owners_document_is_never_cited_for_another(retrieving_chain: AnswerChain) -> None:
+    from knowledge.retrieval.chunks import document_chunks
+
+    retriever = retrieving_chain.retriever.retriever  # type: ignore[union-attr]
+    chunks = document_chunks(
+        owner="alice",
+        document_id="alice-doc",
+        field="interactions",
+        text="与辛伐他汀合用时，辛伐他汀的剂量不应超过每日20mg。",
+        lang="zh",
+        refs=("drug:amlodipine", "drug:simvastatin"),
+    )
+    retriever.documents.add_document("alice", chunks)
+    try:
+        bob = retrieving_chain.ask("氨氯地平和辛伐他汀能一起吃吗", owner="bob")
+        assert not [c for c in bob.citations if c.document_id]
+        alice = retrieving_chain.ask("氨氯地平和辛伐他汀能一起吃吗", owner="alice")
+        assert [c.document_id for c in alice.citations if c.document_id] == ["alice-doc"]
+    finally:
+        retriever.documents.delete_document("alice", "alice-doc")
