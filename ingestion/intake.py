@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import io
 import logging
+import re
 import warnings
 from dataclasses import dataclass, field
 
@@ -133,10 +134,14 @@ _DETECTED = {"text": "text", "unknown": "unknown bytes"}
 class Intake:
     """Validates and decodes uploads under fixed limits."""
 
+    _largest_limit = 0
+
     def __init__(self, limits: IntakeLimits | None = None) -> None:
         self.limits = limits or IntakeLimits()
-        # Pillow's own bomb guard (it raises at twice this) as a backstop behind the header check below.
-        Image.MAX_IMAGE_PIXELS = self.limits.max_pixels
+        # Pillow's own bomb guard (it raises at twice this) is a process-wide backstop behind this instance's
+        # header check: keep it at the largest limit any Intake uses, so it never refuses what a limit allows.
+        Intake._largest_limit = max(Intake._largest_limit, self.limits.max_pixels)
+        Image.MAX_IMAGE_PIXELS = Intake._largest_limit
         # Truncated files must fail, not decode into half-grey pages.
         ImageFile.LOAD_TRUNCATED_IMAGES = False
 
@@ -180,17 +185,22 @@ class Intake:
         notes: list[str] = []
         try:
             with warnings.catch_warnings():
-                warnings.simplefilter("error", Image.DecompressionBombWarning)
+                warnings.simplefilter("ignore", Image.DecompressionBombWarning)  # the header check below decides
                 image = Image.open(io.BytesIO(data))
-        except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
+        except Image.DecompressionBombError as exc:
+            # Pillow's guard fired while reading the header; its message carries the declared pixel count.
+            declared = re.search(r"\((\d+) pixels\)", str(exc))
+            size = f" ({int(declared.group(1)) / 1e6:,.0f} megapixels)" if declared else ""
             raise TooManyPixels(
-                f"The image{name} declares more pixels than the limit of {self.limits.max_pixels / 1e6:.0f} "
-                "megapixels. Resize it before uploading."
+                f"The image{name} declares more pixels{size} than the limit of {self.limits.max_pixels / 1e6:.0f} "
+                "megapixels (a decompression bomb, or a huge scan). Resize it or take the photo at a lower resolution."
             ) from exc
         except UnidentifiedImageError as exc:
             raise CorruptImage(
                 f"The file{name} starts like a {kind.upper()} image but cannot be read. Re-export it as a {ACCEPTED}."
             ) from exc
+        except (OSError, SyntaxError, EOFError, ValueError) as exc:
+            raise self._damaged(exc, kind, name) from exc
         # Header only so far: refuse bombs and specks before decoding a single pixel.
         self._check_size(image.width, image.height, name)
         if getattr(image, "n_frames", 1) > 1:
@@ -199,15 +209,7 @@ class Intake:
         try:
             image.load()
         except (OSError, SyntaxError, EOFError, ValueError) as exc:
-            text = str(exc).lower()
-            if "truncated" in text or "broken data stream" in text or isinstance(exc, EOFError):
-                raise TruncatedImage(
-                    f"The {kind.upper()} image{name} is truncated (the file ends early). Upload it again, or "
-                    "re-save it and send the complete file."
-                ) from exc
-            raise CorruptImage(
-                f"The {kind.upper()} image{name} is damaged and cannot be decoded. Re-save it as a {ACCEPTED}."
-            ) from exc
+            raise self._damaged(exc, kind, name) from exc
         if image.getexif().get(0x0112, 1) != 1:
             notes.append("EXIF orientation applied")
             upright: Image.Image = ImageOps.exif_transpose(image)
@@ -216,6 +218,18 @@ class Intake:
         rgb = to_rgb(upright)
         self._check_size(rgb.width, rgb.height, name)
         return DecodedUpload(pages=[rgb], format=kind, notes=notes)
+
+    @staticmethod
+    def _damaged(exc: BaseException, kind: str, name: str) -> BadImage:
+        text = str(exc).lower()
+        if "truncated" in text or "broken data stream" in text or isinstance(exc, EOFError):
+            return TruncatedImage(
+                f"The {kind.upper()} image{name} is truncated (the file ends early). Upload it again, or "
+                "re-save it and send the complete file."
+            )
+        return CorruptImage(
+            f"The {kind.upper()} image{name} is damaged and cannot be decoded. Re-save it as a {ACCEPTED}."
+        )
 
     def _pdf_pages(self, data: bytes, name: str) -> list[Image.Image]:
         import pypdfium2 as pdfium

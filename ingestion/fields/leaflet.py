@@ -46,6 +46,28 @@ ZH_SECTIONS: dict[str, str] = {
     "批准文号": "approval_number",
     "生产企业": "manufacturer",
     "上市许可持有人": "marketing_authorization_holder",
+    # Box back panels: these only end the section before them (an address is not a drug fact worth a field
+    # of its own, but without them the holder's name would swallow the rest of the panel).
+    "地址": "address",
+    "生产厂": "manufacturer",
+    "生产地址": "manufacturer_address",
+    "分装企业": "packager",
+    "企业名称": "manufacturer",
+}
+
+# "Composition: ..." style English headings (bilingual box backs); all-caps label headings are EN_SECTIONS.
+EN_COLON: dict[str, str] = {
+    "composition": "ingredients",
+    "ingredients": "ingredients",
+    "active ingredient": "ingredients",
+    "active ingredients": "ingredients",
+    "description": "description",
+    "indications": "indications",
+    "uses": "indications",
+    "dosage and administration": "dosage",
+    "directions": "dosage",
+    "warnings": "warnings",
+    "storage": "storage",
 }
 
 EN_SECTIONS: dict[str, str] = {
@@ -70,6 +92,8 @@ _ZH_NAMES = "|".join(sorted(ZH_SECTIONS, key=len, reverse=True))
 # 【成份】... or, at the start of a line, 成份：... (box backs, plain leaflets).
 _ZH_BRACKETED = re.compile(r"[【\[［〖|I]\s*(" + _ZH_NAMES + r")\s*[】\]］〗|I]\s*[:：]?")
 _ZH_COLON = re.compile(r"^\s*(" + _ZH_NAMES + r")\s*[:：]")
+_ZH_SPACED = re.compile(r"\s+(?=[\u4e00-\u9fff]\s*[:：])|(?<=[\u4e00-\u9fff])\s+(?=[\u4e00-\u9fff])")
+_EN_COLON = re.compile(r"^\s*(" + "|".join(sorted(EN_COLON, key=len, reverse=True)) + r")\s*:\s*", re.I)
 _EN_HEADING = re.compile(
     r"^\s*(?:\d+(?:\.\d+)?\s+)?("
     + "|".join(sorted((re.escape(k) for k in EN_SECTIONS), key=len, reverse=True))
@@ -81,9 +105,16 @@ def _headings(text: str) -> list[tuple[int, int, str]]:
     """(start, end, field name) of every section heading in one line."""
     found = [(m.start(), m.end(), ZH_SECTIONS[m.group(1)]) for m in _ZH_BRACKETED.finditer(text)]
     if not found:
-        m = _ZH_COLON.match(text)
+        # "地    址：" is printed letter-spaced; match on the text with those spaces taken out.
+        squeezed = _ZH_SPACED.sub("", text[:12]) + text[12:]
+        m = _ZH_COLON.match(squeezed)
         if m:
-            found.append((m.start(), m.end(), ZH_SECTIONS[m.group(1)]))
+            end = m.end() + (len(text) - len(squeezed))
+            found.append((0, end, ZH_SECTIONS[m.group(1)]))
+    if not found:
+        m = _EN_COLON.match(text)
+        if m:
+            found.append((m.start(), m.end(), EN_COLON[m.group(1).lower()]))
     if not found:
         m = _EN_HEADING.match(text)
         if m and m.group(1) == m.group(1).upper() and text[: m.end()].strip() == text[: m.end()].strip().upper():
@@ -115,6 +146,8 @@ def parse_leaflet(lines: Sequence[OcrLine], rows: Sequence[Row]) -> dict[str, Fi
         value = join_text(parts)
         if name == "drug_name" and not value:
             continue  # 【药品名称】 alone on its line: the names follow as 通用名称：/英文名称：
+        if name in fields and _is_latin(value) != _is_latin(fields[name].value):
+            name = f"{name}_en" if _is_latin(value) else name  # a bilingual panel: keep both languages apart
         if name in fields:
             if not value:
                 continue
@@ -130,6 +163,10 @@ def parse_leaflet(lines: Sequence[OcrLine], rows: Sequence[Row]) -> dict[str, Fi
         elif title is not None:
             fields["drug_name"] = title
     return fields
+
+
+def _is_latin(text: str) -> bool:
+    return not re.search(r"[\u4e00-\u9fff]", text)
 
 
 def _title(lines: Sequence[OcrLine], preamble: Sequence[int]) -> Field | None:

@@ -42,7 +42,13 @@ def parse_package(lines: Sequence[OcrLine], rows: Sequence[Row]) -> tuple[dict[s
         text = ln.text.strip()
         if _LABEL_NAME.match(text):
             put("drug_name", text, [i])
-        if _EN_FORM.search(text) and not re.search(r"[\u4e00-\u9fff]", text) and not _LABEL_NAME.match(text):
+        if (
+            _EN_FORM.search(text)
+            and len(text) <= 60
+            and ":" not in text
+            and not re.search(r"[\u4e00-\u9fff]", text)
+            and not _LABEL_NAME.match(text)
+        ):
             put("english_name", text, [i])
         m = _APPROVAL.search(text)
         if m:
