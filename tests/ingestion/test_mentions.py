@@ -66,7 +66,8 @@ def test_implausible_dose_unit_is_flagged(mention_finder: MentionFinder) -> None
 
 @pytest.mark.slow
 def test_ocr_misread_is_corrected_and_the_dose_checked_on_a_real_image(pipeline: OcrPipeline) -> None:
-    """A rendered prescription line with a misread drug (氨氧地平 for 氨氯地平, a confusion OCR really makes) and a wrong unit (mcg)."""
+    """A rendered prescription line with a misread drug (氨氧地平 for 氨氯地平, a confusion OCR really makes)
+    and a wrong unit (mcg)."""
     from evals.render.pages import font_files
 
     path, index = font_files()[0]

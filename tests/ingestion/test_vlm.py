@@ -115,7 +115,7 @@ def test_json_lines_with_boxes_through_the_pipeline(server: FakeVlmServer, menti
     assert request["auth"] == "Bearer sk-test" and request["body"]["model"] == "hunyuan-ocr"
     assert server.images[0].size == (1000, 700)
     assert doc.engine == "vlm" and doc.doc_type == "leaflet"
-    assert [ln.text for ln in doc.lines][0] == "苯磺酸氨氯地平片说明书"
+    assert doc.lines[0].text == "苯磺酸氨氯地平片说明书"
     assert doc.lines[0].box == ((300.0, 20.0), (700.0, 20.0), (700.0, 60.0), (300.0, 60.0))
     assert doc.fields["dosage"].value == "口服，一次5mg，一日1次。"
     assert doc.fields["dosage"].confidence == 0.97
