@@ -4,15 +4,13 @@ ground truth, each page read once, and the `mention_finder` (a lexicon test doub
 from __future__ import annotations
 
 import json
-import re
-import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
-from rapidfuzz.distance import Levenshtein
 
+from evals.metrics import cer, normalise
 from ingestion.cache import ResultCache
 from ingestion.document import ParsedDocument
 from ingestion.mentions import MentionFinder
@@ -47,17 +45,7 @@ def load_pages() -> list[Page]:
 
 
 PAGES = load_pages()
-
-
-def normalise(text: str) -> str:
-    """For CER: NFKC (full-width punctuation = half-width) and no whitespace (Chinese has none; OCR spacing of
-    English varies without changing what is read)."""
-    return re.sub(r"\s+", "", unicodedata.normalize("NFKC", text))
-
-
-def cer(truth: str, read: str) -> float:
-    a, b = normalise(truth), normalise(read)
-    return Levenshtein.distance(a, b) / max(1, len(a))
+__all__ = ["PAGES", "REAL", "Page", "cer", "normalise"]
 
 
 @pytest.fixture(scope="session")
