@@ -61,7 +61,7 @@ def ocr(
         typer.echo(json.dumps(out, ensure_ascii=False, indent=2))
         return
     typer.echo(f"# {doc.doc_type}  ({len(doc.lines)} lines, {doc.timings_ms['total']:.0f} ms)")
-    typer.echo(doc.text)
+    typer.echo(doc.row_text)
     if doc.fields:
         typer.echo("\n## fields")
         for name, f in doc.fields.items():

@@ -134,6 +134,7 @@ class ParsedDocument:
         sha256: of the uploaded bytes (the cache key).
         width, height: of the decoded first page, the frame of every box.
         rotation: degrees (0/90/180/270, clockwise) the page was turned to read it upright.
+        rows: indices into `lines` grouped by visual row (table cells side by side), in reading order.
         from_cache: true when this answer came from the result cache.
     """
 
@@ -151,12 +152,20 @@ class ParsedDocument:
     rotation: int = 0
     skew_degrees: float = 0.0
     engine: str = ""
+    rows: tuple[tuple[int, ...], ...] = ()
     from_cache: bool = False
 
     @property
     def text(self) -> str:
         """All recognised text in reading order, one line per OCR line."""
         return "\n".join(line.text for line in self.lines)
+
+    @property
+    def row_text(self) -> str:
+        """The text one visual row per line (table cells separated by two spaces): for people to read."""
+        if not self.rows:
+            return self.text
+        return "\n".join("  ".join(self.lines[i].text for i in row) for row in self.rows)
 
     def to_json(self) -> dict[str, Any]:
         return {

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from PIL import Image
 
 from ingestion.cache import ResultCache
-from ingestion.document import Field, Medication, ParsedDocument
+from ingestion.document import DrugOnPage, Field, Medication, ParsedDocument
 from ingestion.fields.classify import classify
 from ingestion.fields.leaflet import parse_leaflet
 from ingestion.fields.package import parse_package
@@ -137,7 +137,7 @@ class OcrPipeline:
         timings["fields"] = _ms(t)
 
         t = time.perf_counter()
-        drugs: list = []
+        drugs: list[DrugOnPage] = []
         if self.mention_finder is not None and lines:
             drugs, dose_warnings = spot_drugs(self.mention_finder, lines, medications)
             warnings += dose_warnings
@@ -161,6 +161,7 @@ class OcrPipeline:
             warnings=tuple(warnings),
             timings_ms=timings,
             sha256=digest,
+            rows=tuple(tuple(r) for r in rows),
             width=first.width,
             height=first.height,
             pages=len(upload.pages),

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Protocol, runtime_checkable
 
 from PIL import Image
@@ -81,7 +81,6 @@ class OcrResult:
     width: int
     height: int
     engine: str
-    extra: dict[str, Any] = field(default_factory=dict)
 
     @property
     def text(self) -> str:
