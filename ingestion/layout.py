@@ -93,16 +93,14 @@ def _find_gutter(boxes: Sequence[_Box]) -> float | None:
         for x in range(max(0, int(b.x0 - left)), min(cells, int(b.x1 - left) + 1)):
             coverage[x] += 1
     lo, hi = int(0.25 * width), int(0.75 * width)
-    lowest = min(coverage[lo : hi + 1])
-    # A title or heading may cross the gutter: allow a few crossings, as long as they are the fewest anywhere.
-    if lowest > max(1, len(boxes) // 12):
-        return None
+    # A title or heading may cross the gutter (or end just inside it): allow a few crossings.
+    allowed = max(1, len(boxes) // 12)
     heights = sorted(b.h for b in boxes)
     min_gap = max(0.015 * width, 0.8 * heights[len(heights) // 2])
     best: tuple[float, float] | None = None  # (gap width, centre)
     start = None
     for x in range(lo, hi + 2):
-        low = x <= hi and coverage[x] == lowest
+        low = x <= hi and coverage[x] <= allowed
         if low and start is None:
             start = x
         elif not low and start is not None:

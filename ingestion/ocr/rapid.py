@@ -65,12 +65,12 @@ def resolve_device(device: str) -> str:
 
 
 # One loaded model per distinct setting, each with its own call lock (shared by every engine using it).
-_models: dict[tuple[str, int, float], tuple[Any, threading.Lock]] = {}
+_models: dict[tuple[str, int], tuple[Any, threading.Lock]] = {}
 _models_lock = threading.Lock()
 
 
-def _shared_model(device: str, threads: int, text_score: float) -> tuple[Any, threading.Lock]:
-    key = (device, threads, text_score)
+def _shared_model(device: str, threads: int) -> tuple[Any, threading.Lock]:
+    key = (device, threads)
     with _models_lock:
         entry = _models.get(key)
         if entry is None:
@@ -80,7 +80,8 @@ def _shared_model(device: str, threads: int, text_score: float) -> tuple[Any, th
             model = RapidOCR(
                 params={
                     "Global.log_level": "warning",
-                    "Global.text_score": text_score,
+                    # Keep every line: weak ones are re-read before `text_score` is applied (recognize()).
+                    "Global.text_score": 0.0,
                     "EngineConfig.onnxruntime.intra_op_num_threads": threads,
                     "EngineConfig.onnxruntime.use_cuda": device == "cuda",
                 }
@@ -110,7 +111,7 @@ class RapidOcrEngine:
         self.threads = self.config.threads or os.cpu_count() or 1
 
     def _model(self) -> tuple[Any, threading.Lock]:
-        return _shared_model(self.device, self.threads, self.config.text_score)
+        return _shared_model(self.device, self.threads)
 
     def warm_up(self) -> None:
         """Load the model now (and run it once) rather than on the first user request."""
@@ -126,7 +127,8 @@ class RapidOcrEngine:
                 line = OcrLine(text=str(text), confidence=float(score), box=quad_from_points(box.tolist()))
                 if line.confidence < REREAD_BELOW and line.width > 4 * line.height:
                     line = self._reread(image, line)
-                lines.append(line)
+                if line.confidence >= self.config.text_score:
+                    lines.append(line)
         return OcrResult(lines=lines, width=image.width, height=image.height, engine=self.name)
 
     def _reread(self, image: Image.Image, line: OcrLine) -> OcrLine:
