@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import pytest
 
 from ingestion.document import ParsedDocument
@@ -43,15 +45,20 @@ def test_table_rows_are_read_across() -> None:
     assert [[lines[i].text for i in row] for row in layout.rows] == [["药名", "5mg", "28片", "用法"]] * 5
 
 
-def test_skewed_rows_stay_together() -> None:
-    # A page turned 6 degrees: the right end of each line sits ~40 px lower than its left end.
+def test_skewed_table_rows_stay_together() -> None:
+    """A table photographed 6 degrees off: each row's right cells sit lower than its left cell."""
+    slope = math.tan(math.radians(6))
+    cells = [(60, 300), (340, 420), (460, 700)]
     lines = []
     for k in range(4):
-        y = 100 + 40 * k
-        lines.append(OcrLine(f"A{k}", 0.9, ((60, y), (300, y + 25), (300, y + 49), (60, y + 24))))
-        lines.append(OcrLine(f"B{k}", 0.9, ((340, y + 29), (600, y + 56), (600, y + 80), (340, y + 53))))
+        for c, (x0, x1) in enumerate(cells):
+            y0, y1 = 100 + 40 * k + x0 * slope, 100 + 40 * k + x1 * slope
+            lines.append(OcrLine(f"{k}{c}", 0.9, ((x0, y0), (x1, y1), (x1, y1 + 24), (x0, y0 + 24))))
     layout = reading_order(lines, skew=6.0)
-    assert [[lines[i].text for i in row] for row in layout.rows] == [[f"A{k}", f"B{k}"] for k in range(4)]
+    assert layout.columns == 1
+    assert [[lines[i].text for i in row] for row in layout.rows] == [[f"{k}0", f"{k}1", f"{k}2"] for k in range(4)]
+    # Without undoing the skew, the rows fall apart: the test would catch a layout that ignored it.
+    assert reading_order(lines, skew=0.0).rows != layout.rows
 
 
 @pytest.mark.slow
@@ -68,4 +75,5 @@ def test_two_column_pages_follow_the_ground_truth_order(page: Page, read_pages: 
             misses += 1  # an OCR error inside the probe; CER tests judge those
             continue
         at = found + len(probe)
-    assert misses <= 1
+    # Out of order, every line after a misplaced one is looked for past it and missed: about half the page.
+    assert misses <= max(1, len(page.truth["lines"]) // 10)
