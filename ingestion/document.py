@@ -13,8 +13,6 @@ from typing import Any
 from ingestion.ocr.base import OcrLine, Quad
 from knowledge.models import DrugMention
 
-DOC_TYPES = ("leaflet", "prescription", "package", "label", "other")
-
 
 def _boxes_json(boxes: tuple[Quad, ...]) -> list[list[list[float]]]:
     return [[list(p) for p in b] for b in boxes]
@@ -124,7 +122,7 @@ class ParsedDocument:
     """Everything read from one upload.
 
     Attributes:
-        doc_type: one of DOC_TYPES.
+        doc_type: leaflet | prescription | package | label | other.
         lines: OCR lines in reading order (two-column pages: left column, then right).
         fields: named values (leaflet sections, prescription header, package facts).
         medications: prescription rows (empty for other documents).

@@ -12,7 +12,6 @@ animations, CMYK / 16-bit / palette / alpha converted to 8-bit RGB on white.
 from __future__ import annotations
 
 import io
-import logging
 import re
 import warnings
 from dataclasses import dataclass, field
@@ -22,8 +21,6 @@ import pillow_heif
 from PIL import Image, ImageFile, ImageOps, UnidentifiedImageError
 
 from knowledge.errors import BadImage, ImageTooLarge, ImageTooSmall
-
-log = logging.getLogger(__name__)
 
 ACCEPTED = "JPEG, PNG, WebP, HEIC, TIFF, BMP or PDF"
 
@@ -215,9 +212,7 @@ class Intake:
             upright: Image.Image = ImageOps.exif_transpose(image)
         else:
             upright = image
-        rgb = to_rgb(upright)
-        self._check_size(rgb.width, rgb.height, name)
-        return DecodedUpload(pages=[rgb], format=kind, notes=notes)
+        return DecodedUpload(pages=[to_rgb(upright)], format=kind, notes=notes)
 
     @staticmethod
     def _damaged(exc: BaseException, kind: str, name: str) -> BadImage:

@@ -82,10 +82,6 @@ class OcrResult:
     height: int
     engine: str
 
-    @property
-    def text(self) -> str:
-        return "\n".join(line.text for line in self.lines)
-
 
 @runtime_checkable
 class OcrEngine(Protocol):
