@@ -17,6 +17,8 @@ from knowledge.errors import RxLensError
 from knowledge.normalize import has_cjk
 
 if TYPE_CHECKING:
+    from app.config import Settings
+    from ingestion.mentions import MentionFinder
     from knowledge.store import KnowledgeBase
 
 cli = typer.Typer(help="RxLens: medication leaflets, prescriptions and drug interactions.", no_args_is_help=True)
@@ -194,6 +196,66 @@ def kb_stats() -> None:
         typer.echo(f"No knowledge base at {path}. Build it with `rxlens kb build`.", err=True)
         raise typer.Exit(2)
     typer.echo(json.dumps(coverage(path), ensure_ascii=False, indent=2))
+
+
+@cli.command("ocr")
+def ocr(
+    image: Annotated[Path, typer.Argument(help="A photo or scan (JPEG, PNG, WebP, HEIC, TIFF, BMP) or a PDF.")],
+    as_json: Annotated[bool, typer.Option("--json", help="Print lines, fields, drugs and timings as JSON.")] = False,
+) -> None:
+    """Read a leaflet, prescription or drug box photo: text in reading order, fields and drugs."""
+    from app.config import ocr_config
+    from ingestion.pipeline import build_pipeline
+
+    settings = get_settings()
+    pipeline = build_pipeline(ocr_config(settings), mention_finder=_mention_finder(settings))
+    try:
+        doc = pipeline.read(image.read_bytes(), image.name)
+    except RxLensError as e:
+        typer.echo(e.message, err=True)
+        raise typer.Exit(2) from e
+    if as_json:
+        full = doc.to_json()
+        fields = dict(full["fields"])
+        if full["medications"]:
+            fields["medications"] = full["medications"]
+        out = {
+            "doc_type": full["doc_type"],
+            "lines": full["lines"],
+            "fields": fields,
+            "drugs": full["drugs"],
+            "timings_ms": full["timings_ms"],
+        }
+        typer.echo(json.dumps(out, ensure_ascii=False, indent=2))
+        return
+    typer.echo(f"# {doc.doc_type}  ({len(doc.lines)} lines, {doc.timings_ms['total']:.0f} ms)")
+    typer.echo(doc.row_text)
+    if doc.fields:
+        typer.echo("\n## fields")
+        for name, f in doc.fields.items():
+            typer.echo(f"{name}: {f.value}")
+    for m in doc.medications:
+        per_day = "as needed" if m.as_needed else f"{m.times_per_day:g}x/day" if m.times_per_day else "?"
+        typer.echo(f"- {m.name} {m.strength} {m.dose} {m.route} {m.frequency_text} ({per_day}) {m.duration}".rstrip())
+    if doc.drugs:
+        typer.echo("\n## drugs")
+        for d in doc.drugs:
+            fixed = f" (read as {d.mention.corrected_from})" if d.mention.corrected_from else ""
+            typer.echo(f"{d.text}: {', '.join(d.ingredients)}{fixed}")
+    for w in doc.warnings:
+        typer.echo(f"! {w}")
+
+
+def _mention_finder(settings: Settings) -> MentionFinder | None:
+    """The drug lexicon when the knowledge base is built; else the text is read without drug resolution."""
+    from knowledge.lexicon import Lexicon
+    from knowledge.store import KnowledgeBase
+
+    try:
+        return Lexicon(KnowledgeBase(settings.knowledge_base))
+    except RxLensError as e:
+        typer.echo(f"(drug names are not resolved: {e.message})", err=True)
+        return None
 
 
 def main() -> None:

@@ -104,9 +104,12 @@ class Components:
     def ocr(self) -> DocumentReader:
         """The OCR pipeline, with its own result cache off: the service's cache is the owner's stored readings
         (see app.api.library), which a DELETE really removes."""
-        from ingestion.pipeline import OcrConfig, build_pipeline
+        from dataclasses import replace
 
-        return build_pipeline(OcrConfig(cache_entries=0), mention_finder=self.lexicon)
+        from app.config import ocr_config
+        from ingestion.pipeline import build_pipeline
+
+        return build_pipeline(replace(ocr_config(self.settings), cache_entries=0), mention_finder=self.lexicon)
 
     @cached_property
     def ocr_gate(self) -> OcrGate:

@@ -7,9 +7,13 @@ from __future__ import annotations
 
 import hashlib
 from pathlib import Path
+from typing import TYPE_CHECKING, Literal
 
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+if TYPE_CHECKING:
+    from ingestion.pipeline import OcrConfig
 
 
 class Settings(BaseSettings):
@@ -23,6 +27,7 @@ class Settings(BaseSettings):
         "(chosen by evals/retrieval_eval.py; see knowledge/retrieval/embedders.py).",
     )
     index_path: Path | None = Field(None, description="Vector indexes; default var_dir/index.")
+    kb_index_path: Path | None = Field(None, description="The knowledge base's vector index; default index_path/kb.")
     hnsw_threshold: int = Field(50_000, ge=1, description="Vectors past which an index is HNSW instead of exact.")
     faiss_gpu: bool = Field(True, description="Put vector indexes on the GPU when faiss has GPU support and sees one.")
     embedding_cache_size: int = Field(4096, ge=0, description="Recently embedded texts whose vectors are kept.")
@@ -94,12 +99,61 @@ class Settings(BaseSettings):
 
     @property
     def kb_index_dir(self) -> Path:
-        return self.index_dir / "kb"
+        return self.kb_index_path or self.index_dir / "kb"
 
     @property
     def owner_index_dir(self) -> Path:
         return self.index_dir / "owners"
 
+    # --- OCR (ingestion/): engine, device, upload limits, result cache. Built into an OcrConfig by ocr_config().
+    ocr_engine: Literal["rapid", "vlm"] = Field("rapid", description="rapid: bundled RapidOCR; vlm: remote model.")
+    ocr_device: Literal["auto", "cpu", "cuda"] = Field("auto", description="auto uses CUDA when onnxruntime has it.")
+    ocr_threads: int | None = Field(None, ge=1, description="onnxruntime intra-op threads; default one per core.")
+    ocr_detect_orientation: bool = True
+    ocr_vlm_base_url: str | None = Field(None, description="OpenAI-compatible API root, e.g. http://127.0.0.1:8000/v1.")
+    ocr_vlm_model: str = "HunyuanOCR"
+    ocr_vlm_api_key: str | None = None
+    ocr_vlm_timeout_s: float = Field(60.0, gt=0)
+    ocr_max_upload_mb: float = Field(20.0, gt=0)
+    ocr_max_megapixels: float = Field(40.0, gt=0)
+    ocr_max_pdf_pages: int = Field(8, ge=1)
+    ocr_cache_entries: int = Field(256, ge=0, description="0 disables the result cache.")
+    ocr_cache_mb: int = Field(64, ge=1)
+
 
 def get_settings() -> Settings:
     return Settings()  # type: ignore[call-arg]  # values come from the environment
+
+
+def ocr_config(settings: Settings) -> OcrConfig:
+    """The OCR pipeline's plain settings from the app's settings (ingestion never sees pydantic)."""
+    from ingestion.intake import IntakeLimits
+    from ingestion.ocr.rapid import RapidOcrConfig
+    from ingestion.ocr.vlm import VlmConfig
+    from ingestion.pipeline import OcrConfig
+
+    if settings.ocr_engine == "vlm" and not settings.ocr_vlm_base_url:
+        raise ValueError("RXLENS_OCR_ENGINE=vlm needs RXLENS_OCR_VLM_BASE_URL (an OpenAI-compatible /v1 URL).")
+    vlm = (
+        VlmConfig(
+            base_url=settings.ocr_vlm_base_url,
+            model=settings.ocr_vlm_model,
+            api_key=settings.ocr_vlm_api_key,
+            timeout_s=settings.ocr_vlm_timeout_s,
+        )
+        if settings.ocr_vlm_base_url
+        else None
+    )
+    return OcrConfig(
+        engine=settings.ocr_engine,
+        rapid=RapidOcrConfig(device=settings.ocr_device, threads=settings.ocr_threads),
+        vlm=vlm,
+        detect_orientation=settings.ocr_detect_orientation,
+        limits=IntakeLimits(
+            max_bytes=int(settings.ocr_max_upload_mb * 1024 * 1024),
+            max_pixels=int(settings.ocr_max_megapixels * 1_000_000),
+            max_pdf_pages=settings.ocr_max_pdf_pages,
+        ),
+        cache_entries=settings.ocr_cache_entries,
+        cache_bytes=settings.ocr_cache_mb * 1024 * 1024,
+    )

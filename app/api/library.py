@@ -48,8 +48,11 @@ ACCEPTED_TYPES = {
 class ReadDocument(Protocol):
     """What the service needs from the OCR pipeline's answer (`ingestion.document.ParsedDocument`)."""
 
-    sha256: str
-    doc_type: str
+    @property
+    def sha256(self) -> str: ...
+
+    @property
+    def doc_type(self) -> str: ...
 
     def to_json(self) -> dict[str, Any]: ...
 

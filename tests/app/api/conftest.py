@@ -26,7 +26,8 @@ from app.config import Settings
 
 KEY_A = "key-of-owner-a-0123456789"
 KEY_B = "key-of-owner-b-9876543210"
-_SHARED = ("kb", "lexicon", "engine", "composer", "chain", "names")
+# Built once per session; each app gets its own retriever and chain over its own (temporary) owner indexes.
+_SHARED = ("kb", "lexicon", "engine", "composer", "names")
 
 
 @pytest.fixture(scope="session")
@@ -41,11 +42,12 @@ AppFactory = Callable[..., FastAPI]
 
 
 @pytest.fixture
-def make_app(tmp_path: Path, kb_path: Path, knowledge_parts: Components) -> AppFactory:
+def make_app(tmp_path: Path, kb_path: Path, kb_index: Path, knowledge_parts: Components) -> AppFactory:
     def make(database: Path | None = None, **overrides: Any) -> FastAPI:
         settings = Settings(  # type: ignore[call-arg]
             var_dir=tmp_path,
             kb_path=kb_path,
+            kb_index_path=kb_index,
             database_url=f"sqlite:///{database or tmp_path / 'rxlens.sqlite'}",
             **overrides,
         )

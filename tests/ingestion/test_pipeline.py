@@ -1,0 +1,83 @@
+"""The pipeline end to end: stage timings, JSON shape, PDFs, errors passing through, settings wiring."""
+
+from __future__ import annotations
+
+import io
+import json
+
+import pytest
+from PIL import Image
+
+from app.config import Settings, ocr_config
+from ingestion.document import ParsedDocument
+from ingestion.intake import TruncatedImage
+from ingestion.ocr.rapid import RapidOcrEngine, resolve_device
+from ingestion.pipeline import OcrPipeline, build_pipeline
+from knowledge.errors import InvalidInput
+from tests.ingestion.conftest import PAGES, cer
+
+STAGES = {"decode", "orient", "ocr", "layout", "fields", "mentions", "total"}
+
+
+@pytest.mark.slow
+def test_timings_and_json(read_pages: dict[str, ParsedDocument]) -> None:
+    doc = read_pages[PAGES[0].name]
+    assert set(doc.timings_ms) == STAGES
+    assert doc.timings_ms["total"] >= doc.timings_ms["ocr"] > 0
+    out = json.loads(json.dumps(doc.to_json(), ensure_ascii=False))
+    assert out["doc_type"] == "leaflet" and len(out["sha256"]) == 64
+    first = out["lines"][0]
+    assert set(first) == {"text", "confidence", "bbox"} and len(first["bbox"]) == 4
+    assert all(len(pt) == 2 for pt in first["bbox"])
+    assert set(out["fields"]["indications"]) == {"value", "confidence", "bbox", "lines"}
+    assert out["drugs"] and set(out["drugs"][0]) >= {"text", "ingredients", "bbox"}
+
+
+@pytest.mark.slow
+def test_a_pdf_is_read_like_an_image(pipeline: OcrPipeline) -> None:
+    page = next(p for p in PAGES if p.name.startswith("000_"))
+    buf = io.BytesIO()
+    Image.open(page.path).convert("RGB").save(buf, "PDF", resolution=144)
+    doc = pipeline.read(buf.getvalue(), "leaflet.pdf")
+    assert doc.pages == 1 and cer(page.truth["text"], doc.text) < 0.02
+
+
+def test_refusals_pass_through(pipeline: OcrPipeline) -> None:
+    data = PAGES[0].data
+    with pytest.raises(TruncatedImage):
+        pipeline.read(data[: len(data) // 2], "half.png")
+
+
+def test_blank_page_reads_as_other_with_a_warning(pipeline: OcrPipeline) -> None:
+    buf = io.BytesIO()
+    Image.new("RGB", (400, 300), "white").save(buf, "PNG")
+    doc = pipeline.read(buf.getvalue())
+    assert doc.doc_type == "other" and doc.lines == () and any("no text" in w for w in doc.warnings)
+
+
+def test_settings_build_the_pipeline(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("RXLENS_OCR_MAX_UPLOAD_MB", "1")
+    monkeypatch.setenv("RXLENS_OCR_MAX_PDF_PAGES", "2")
+    monkeypatch.setenv("RXLENS_OCR_CACHE_ENTRIES", "0")
+    monkeypatch.setenv("RXLENS_OCR_DEVICE", "cpu")
+    config = ocr_config(Settings())  # type: ignore[call-arg]
+    assert config.limits.max_bytes == 1024 * 1024 and config.limits.max_pdf_pages == 2
+    pipeline = build_pipeline(config)
+    assert pipeline.cache is None and isinstance(pipeline.engine, RapidOcrEngine)
+    assert pipeline.engine.device == "cpu"
+    monkeypatch.setenv("RXLENS_OCR_ENGINE", "vlm")
+    with pytest.raises(ValueError, match="RXLENS_OCR_VLM_BASE_URL"):
+        ocr_config(Settings())  # type: ignore[call-arg]
+
+
+def test_device_choice() -> None:
+    import onnxruntime
+
+    has_cuda = "CUDAExecutionProvider" in onnxruntime.get_available_providers()
+    assert resolve_device("auto") == ("cuda" if has_cuda else "cpu")
+    assert resolve_device("cpu") == "cpu"
+    if not has_cuda:
+        with pytest.raises(InvalidInput, match="onnxruntime-gpu"):
+            resolve_device("cuda")
+    with pytest.raises(InvalidInput):
+        resolve_device("tpu")
