@@ -49,6 +49,9 @@ def check(
 @cli.command("ask")
 def ask(
     question: Annotated[str, typer.Argument(help="The question, in Chinese or English.")],
+    image: Annotated[
+        list[Path] | None, typer.Option("--image", help="A leaflet, box or prescription photo (repeatable).")
+    ] = None,
     meds: Annotated[str | None, typer.Option("--meds", help="The user's own medication list, comma-separated.")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the machine-readable answer.")] = False,
 ) -> None:
@@ -57,7 +60,15 @@ def ask(
 
     components = Components(get_settings())
     try:
-        answer = components.chain.ask(question, medications=[m for m in (meds or "").split(",") if m.strip()])
+        documents = []
+        if image:
+            from app.documents import document_context
+
+            for path in image:
+                doc = components.ocr.read(path.read_bytes(), path.name)
+                documents.append(document_context(f"{path.name}#{doc.sha256[:12]}", doc, components.lexicon))
+        medications = [m for m in (meds or "").split(",") if m.strip()]
+        answer = components.chain.ask(question, documents=documents, medications=medications)
     except RxLensError as e:
         typer.echo(e.message, err=True)
         raise typer.Exit(2) from e

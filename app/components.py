@@ -20,11 +20,12 @@ from knowledge.name_search import NameSearch
 from knowledge.store import KnowledgeBase
 
 if TYPE_CHECKING:
-    from app.api.library import DocumentLibrary, DocumentReader
+    from app.api.library import DocumentLibrary
     from app.api.limits import RateLimiter
     from app.ocr_gate import OcrGate
     from app.persistence.database import Database
     from app.persistence.repositories import ConversationRepository, DocumentRepository
+    from ingestion.pipeline import OcrPipeline
     from knowledge.retrieval.hybrid import HybridRetriever
 
 
@@ -101,7 +102,7 @@ class Components:
         return ConversationRepository(self.database)
 
     @cached_property
-    def ocr(self) -> DocumentReader:
+    def ocr(self) -> OcrPipeline:
         """The OCR pipeline, with its own result cache off: the service's cache is the owner's stored readings
         (see app.api.library), which a DELETE really removes."""
         from dataclasses import replace
