@@ -11,7 +11,7 @@ export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 export PYTHONHASHSEED := 0
 
-.PHONY: serve test lint typecheck pytest kb bench-kb eval-retrieval debian clean
+.PHONY: serve test lint typecheck pytest kb bench-kb bench-service bench-ocr eval-retrieval debian clean
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -54,6 +54,12 @@ serve: debian $(STAMP) kb
 
 bench-kb: $(STAMP) kb
 	$(BIN)/python -m evals.perf.bench_check
+
+bench-service: $(STAMP) kb
+	$(BIN)/python -m evals.perf.bench_service
+
+bench-ocr: debian $(STAMP) kb
+	$(BIN)/python -m evals.perf.bench_ocr
 
 eval-retrieval: $(STAMP) kb
 	$(BIN)/python -m evals.retrieval_eval
