@@ -24,6 +24,7 @@ from knowledge.normalize import core_forms, has_cjk, norm
 from knowledge.sources import atc, chinese, curated, ddinter, drugbank, labels, mcp_rules, ndfrt, onc
 from knowledge.sources.catalog import DATA_DIR, SOURCES
 from knowledge.sources.records import ClassDef, NameRecord, PairRecord, PassageRecord
+from knowledge.stats import table_counts
 
 SCHEMA_VERSION = "1"
 
@@ -509,18 +510,7 @@ class Builder:
         con.executemany("INSERT INTO passages VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", sorted(passages.values()))
         con.executemany("INSERT INTO passage_refs VALUES (?, ?)", sorted(refs))
         con.commit()
-        counts = {
-            t: con.execute(f"SELECT COUNT(*) FROM {t}").fetchone()[0]
-            for t in (
-                "drugs",
-                "names",
-                "classes",
-                "class_members",
-                "interactions",
-                "interaction_sources",
-                "passages",
-            )
-        }
+        counts = table_counts(con)
         con.execute("VACUUM")
         con.close()
         os.replace(tmp, path)

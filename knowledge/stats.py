@@ -5,6 +5,12 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
+TABLES = ("drugs", "names", "classes", "class_members", "interactions", "interaction_sources", "passages")
+
+
+def table_counts(con: sqlite3.Connection) -> dict[str, int]:
+    return {t: int(con.execute(f"SELECT COUNT(*) FROM {t}").fetchone()[0]) for t in TABLES}
+
 
 def coverage(path: Path) -> dict[str, object]:
     con = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
@@ -18,18 +24,7 @@ def coverage(path: Path) -> dict[str, object]:
         "OR i.b = 'drug:' || d.id)"
     )
     out: dict[str, object] = {
-        "tables": {
-            t: one(f"SELECT COUNT(*) FROM {t}")
-            for t in (
-                "drugs",
-                "names",
-                "classes",
-                "class_members",
-                "interactions",
-                "interaction_sources",
-                "passages",
-            )
-        },
+        "tables": table_counts(con),
         "drugs_with_chinese_name": one("SELECT COUNT(*) FROM drugs WHERE name_zh IS NOT NULL"),
         "drugs_with_atc_code": one("SELECT COUNT(*) FROM drugs WHERE atc_codes != ''"),
         "drugs_with_a_class": one("SELECT COUNT(DISTINCT drug_id) FROM class_members"),
