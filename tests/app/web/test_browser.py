@@ -38,7 +38,7 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
-# The leaflet as leaflet_png() draws it: text lines 70 px apart from y=40; the interaction sentence is line 2.
+# The leaflet as leaflet_png() draws it: 34 px text lines 70 px apart from y=40; the interaction sentence is line 2.
 LINE_TOP, LINE_STEP = 40, 70
 INTERACTION_LINE = 2
 BADGE_COLOURS = {"avoid": "rgb(179, 38, 30)", "caution": "rgb(178, 106, 0)"}
@@ -83,8 +83,8 @@ def server(make_app: AppFactory) -> Iterator[LiveServer]:
 
 
 def highlighted_pixels(page: Any, quad: list[list[float]]) -> dict[str, float]:
-    """How much of the quad's bounding rectangle on the canvas is tinted by the highlight, against a strip of
-    the same size two text lines above it (which must stay untinted)."""
+    """How much of the quad's bounding rectangle on the canvas is tinted by the highlight, and how much of the
+    page above the quad (which must stay untinted)."""
     return page.evaluate(
         """(quad) => {
             const c = document.getElementById("photo");
@@ -92,7 +92,7 @@ def highlighted_pixels(page: Any, quad: list[list[float]]) -> dict[str, float]:
             const xs = quad.map((p) => p[0]), ys = quad.map((p) => p[1]);
             const x = Math.floor(Math.min(...xs)), y = Math.floor(Math.min(...ys));
             const w = Math.ceil(Math.max(...xs)) - x, h = Math.ceil(Math.max(...ys)) - y;
-            const tinted = (top) => {
+            const tinted = (top, h) => {
                 const d = g.getImageData(x, top, w, h).data;
                 let n = 0;
                 for (let i = 0; i < d.length; i += 4) {
@@ -101,7 +101,7 @@ def highlighted_pixels(page: Any, quad: list[list[float]]) -> dict[str, float]:
                 }
                 return n / (w * h);
             };
-            return { inside: tinted(y), above: tinted(Math.max(0, y - 140)), width: c.width, height: c.height };
+            return { inside: tinted(y, h), above: tinted(0, y - 4), width: c.width, height: c.height };
         }""",
         quad,
     )
@@ -160,8 +160,9 @@ def test_a_caregiver_asks_about_a_leaflet_photo_in_the_browser(
     quad = [[float(v) for v in p] for p in json_attr(page, "#photo", "data-highlight")]
     ys = [p[1] for p in quad]
     xs = [p[0] for p in quad]
-    line_top = LINE_TOP + LINE_STEP * INTERACTION_LINE
-    assert line_top - 20 <= min(ys) and max(ys) <= line_top + LINE_STEP, quad
+    # The field runs from its 【药物相互作用】 heading (line 1) to the sentence (line 2): not the title, not line 3.
+    sentence_top = LINE_TOP + LINE_STEP * INTERACTION_LINE
+    assert LINE_TOP + 40 < min(ys) <= sentence_top and sentence_top + 30 <= max(ys) < sentence_top + LINE_STEP, quad
     assert min(xs) < 120 and max(xs) - min(xs) > 300, quad  # the sentence starts at x=40 and is ~800 px long
     canvas = page.locator("#photo")
     assert canvas.is_visible() and (canvas.bounding_box() or {}).get("width", 0) > 300
