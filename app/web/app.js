@@ -9,13 +9,13 @@ const T = {
         avoid: "不建议合用", caution: "需要注意", no_known_interaction: "未发现相互作用", insufficient_data: "信息不足",
         info: "信息", sources: "来源", fields: "识别出的内容", drugs: "药品", speak: "🔊 朗读", schedule: "服药时间表",
         ics: "导出到日历 (.ics)", asNeeded: "需要时服用", thinking: "正在查询…", error: "出错了：", you: "我",
-        photoQuestion: "这是什么药？需要注意什么？" },
+        photoQuestion: "这是什么药？需要注意什么？", yourPhoto: "您的照片" },
   en: { meds: "My medications", add: "Add", photo: "Photo", attach: "📷 Photo", send: "Ask", key: "API key",
         placeholder: "e.g. Can I take this with aspirin?", medPlaceholder: "Drug name, e.g. warfarin", other: "中文",
         avoid: "Avoid", caution: "Caution", no_known_interaction: "No known interaction", insufficient_data: "Not enough information",
         info: "Information", sources: "Sources", fields: "What was read", drugs: "Drugs", speak: "🔊 Read aloud", schedule: "Dosing schedule",
         ics: "Export to calendar (.ics)", asNeeded: "as needed", thinking: "Checking…", error: "Error: ", you: "Me",
-        photoQuestion: "What is this medicine and what should I watch out for?" },
+        photoQuestion: "What is this medicine and what should I watch out for?", yourPhoto: "Your photo" },
 };
 // Names of the fields the OCR pipeline reads from leaflets, boxes and prescriptions; others show their key.
 const FIELDS = {
@@ -108,7 +108,10 @@ function renderAnswer(text, rx) {
   const speak = el("button", { type: "button", className: "speak", textContent: t("speak"), onclick: () => readAloud(text, rx.language) });
   const list = el("ol", { className: "citations" });
   for (const c of rx.citations) {
-    const li = el("li", { value: c.id, textContent: `${c.source}: ${c.text.slice(0, 160)}` });
+    // A source from the user's own photo is named as such (and by its field), in the page's language.
+    const source = c.document_id ? [t("yourPhoto"), c.field && fieldLabel(c.field)].filter(Boolean).join(" · ") : c.source;
+    const text = c.text.length > 160 ? c.text.slice(0, 160) + "…" : c.text;
+    const li = el("li", { value: c.id, textContent: `${source}: ${text}` });
     if (c.document_id && c.bbox) {
       li.classList.add("boxed");
       li.dataset.doc = c.document_id;
@@ -146,9 +149,10 @@ async function showDocument(doc) {
   renderFields(doc);
 }
 
+const fieldLabel = (k) => FIELDS[state.lang][k] || k.replace(/_/g, " ");
+
 function renderFields(doc) {
-  const label = (k) => FIELDS[state.lang][k] || k.replace(/_/g, " ");
-  const rows = Object.entries(doc.fields).map(([k, f]) => el("tr", {}, el("th", { textContent: label(k) }), el("td", { textContent: f.value })));
+  const rows = Object.entries(doc.fields).map(([k, f]) => el("tr", {}, el("th", { textContent: fieldLabel(k) }), el("td", { textContent: f.value })));
   const drugs = doc.drugs.map((d) => `${d.text} (${d.ingredients.join(", ")})`).join("； ");
   $("fields").replaceChildren(el("h3", { textContent: t("fields") }), el("table", {}, ...rows),
     el("p", {}, el("b", { textContent: t("drugs") + "：" }), drugs));

@@ -157,6 +157,7 @@ def test_a_caregiver_asks_about_a_leaflet_photo_in_the_browser(
     from_photo.click()
     page.wait_for_function("() => document.getElementById('photo').dataset.highlight")
     assert "active" in (from_photo.get_attribute("class") or "")
+    assert from_photo.inner_text().startswith("您的照片 · 药物相互作用: ")
     quad = [[float(v) for v in p] for p in json_attr(page, "#photo", "data-highlight")]
     ys = [p[1] for p in quad]
     xs = [p[0] for p in quad]
@@ -169,9 +170,7 @@ def test_a_caregiver_asks_about_a_leaflet_photo_in_the_browser(
     tint = highlighted_pixels(page, quad)
     assert tint["width"] == 1100 and tint["inside"] > 0.3 and tint["above"] < 0.01, tint
 
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    page.evaluate("() => window.scrollTo(0, 0)")
-    page.screenshot(path=str(SCREENSHOTS / "caregiver-page-zh.png"), full_page=True)
+    screenshot(page, "caregiver-page-zh.png")
 
     # Switch to English: the labels change, the choice is remembered, and an English question gets an English
     # answer under an English badge, in the same conversation.
@@ -189,13 +188,24 @@ def test_a_caregiver_asks_about_a_leaflet_photo_in_the_browser(
     page.wait_for_function("() => document.querySelectorAll('.msg .badge').length === 2")
     assert not CJK.search(reply.locator(".answer").inner_text())
     assert reply.locator(".badge").inner_text() == {"avoid": "Avoid", "caution": "Caution"}[english["verdict"]]
-    page.screenshot(path=str(SCREENSHOTS / "caregiver-page-en.png"), full_page=True)
+    screenshot(page, "caregiver-page-en.png")
 
     page.reload()
     assert page.locator("#send").inner_text() == "Ask"
     page.click("#lang")
     assert page.locator("#send").inner_text() == "提问"
     assert not errors, errors
+
+
+def screenshot(page: Any, name: str) -> None:
+    """The whole page as a phone-width window as tall as the page shows it, so the sticky question bar sits at
+    the bottom instead of over the photo (as it would in a stitched full-page capture)."""
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    size = page.viewport_size
+    page.set_viewport_size({"width": size["width"], "height": page.evaluate("document.body.scrollHeight")})
+    page.evaluate("() => window.scrollTo(0, 0)")
+    page.screenshot(path=str(SCREENSHOTS / name))
+    page.set_viewport_size(size)
 
 
 def json_attr(page: Any, selector: str, name: str) -> Any:
