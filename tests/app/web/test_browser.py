@@ -10,6 +10,7 @@ each language is saved under var/screenshots/ for a person to look at.
 from __future__ import annotations
 
 import importlib.util
+import json
 import re
 import shutil
 from collections.abc import Iterator
@@ -209,6 +210,4 @@ def screenshot(page: Any, name: str) -> None:
 
 
 def json_attr(page: Any, selector: str, name: str) -> Any:
-    import json
-
     return json.loads(page.locator(selector).get_attribute(name) or "null")
