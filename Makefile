@@ -20,7 +20,9 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install -q -e '.[dev]'
 	@touch $@
 
-# Debian packages the project uses (fonts for rendered test images, tesseract as the OCR baseline).
+# Debian packages the project uses (fonts for rendered test images, tesseract as the OCR baseline, chromium for
+# the browser test of the web page, driven by Playwright without a browser download of its own, and an emoji font
+# for its screenshots).
 # Installed only when missing, so a machine that has them is not touched.
 debian:
 	@missing=""; for p in $(DEBIAN_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
@@ -29,7 +31,7 @@ debian:
 	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
 	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$missing >/dev/null; \
 	fi
-DEBIAN_PACKAGES := fonts-noto-cjk fonts-wqy-zenhei fonts-wqy-microhei tesseract-ocr tesseract-ocr-chi-sim tesseract-ocr-eng
+DEBIAN_PACKAGES := fonts-noto-cjk fonts-wqy-zenhei fonts-wqy-microhei tesseract-ocr tesseract-ocr-chi-sim tesseract-ocr-eng chromium fonts-noto-color-emoji
 
 # `rxlens kb build` hashes its inputs and returns at once when the knowledge base and its retrieval index
 # (rebuilt only when its chunks or the embedder change) are up to date.

@@ -8,12 +8,32 @@ const T = {
         placeholder: "例如：这药能和阿司匹林一起吃吗？", medPlaceholder: "药名，如 华法林", other: "English",
         avoid: "不建议合用", caution: "需要注意", no_known_interaction: "未发现相互作用", insufficient_data: "信息不足",
         info: "信息", sources: "来源", fields: "识别出的内容", drugs: "药品", speak: "🔊 朗读", schedule: "服药时间表",
-        ics: "导出到日历 (.ics)", asNeeded: "需要时服用", thinking: "正在查询…", error: "出错了：", you: "我" },
+        ics: "导出到日历 (.ics)", asNeeded: "需要时服用", thinking: "正在查询…", error: "出错了：", you: "我",
+        photoQuestion: "这是什么药？需要注意什么？", yourPhoto: "您的照片" },
   en: { meds: "My medications", add: "Add", photo: "Photo", attach: "📷 Photo", send: "Ask", key: "API key",
         placeholder: "e.g. Can I take this with aspirin?", medPlaceholder: "Drug name, e.g. warfarin", other: "中文",
         avoid: "Avoid", caution: "Caution", no_known_interaction: "No known interaction", insufficient_data: "Not enough information",
         info: "Information", sources: "Sources", fields: "What was read", drugs: "Drugs", speak: "🔊 Read aloud", schedule: "Dosing schedule",
-        ics: "Export to calendar (.ics)", asNeeded: "as needed", thinking: "Checking…", error: "Error: ", you: "Me" },
+        ics: "Export to calendar (.ics)", asNeeded: "as needed", thinking: "Checking…", error: "Error: ", you: "Me",
+        photoQuestion: "What is this medicine and what should I watch out for?", yourPhoto: "Your photo" },
+};
+// Names of the fields the OCR pipeline reads from leaflets, boxes and prescriptions; others show their key.
+const FIELDS = {
+  zh: { drug_name: "药品名称", generic_name: "通用名称", brand_name: "商品名称", english_name: "英文名称", ingredients: "成份",
+        description: "性状", indications: "适应症", strength: "规格", dosage: "用法用量", adverse_reactions: "不良反应",
+        contraindications: "禁忌", precautions: "注意事项", warnings: "警告", pregnancy: "孕妇及哺乳期用药",
+        pediatric_use: "儿童用药", geriatric_use: "老年用药", interactions: "药物相互作用", overdosage: "药物过量",
+        storage: "贮藏", shelf_life: "有效期", approval_number: "批准文号", manufacturer: "生产企业", quantity: "数量",
+        directions: "用法", hospital: "医院", patient_name: "姓名", sex: "性别", age: "年龄", department: "科别",
+        diagnosis: "诊断", doctor: "医师", date: "日期", pharmacy: "药房" },
+  en: { drug_name: "Drug name", generic_name: "Generic name", brand_name: "Brand name", english_name: "English name",
+        ingredients: "Ingredients", description: "Description", indications: "Uses", strength: "Strength", dosage: "Dosage",
+        adverse_reactions: "Side effects", contraindications: "Do not use if", precautions: "Precautions", warnings: "Warnings",
+        pregnancy: "Pregnancy and breastfeeding", pediatric_use: "Children", geriatric_use: "Older adults",
+        interactions: "Interactions", overdosage: "Overdose", storage: "Storage", shelf_life: "Shelf life",
+        approval_number: "Approval number", manufacturer: "Manufacturer", quantity: "Quantity", directions: "Directions",
+        hospital: "Hospital", patient_name: "Patient", sex: "Sex", age: "Age", department: "Department",
+        diagnosis: "Diagnosis", doctor: "Doctor", date: "Date", pharmacy: "Pharmacy" },
 };
 const $ = (id) => document.getElementById(id);
 const state = {
@@ -58,7 +78,8 @@ async function ask(event) {
   event.preventDefault();
   const question = $("question").value.trim();
   if (!question && !state.file) return;
-  const content = [{ type: "text", text: question }];
+  // A photo alone asks the page's question in the page's language: from an empty text the server cannot tell.
+  const content = [{ type: "text", text: question || t("photoQuestion") }];
   if (state.file) content.push({ type: "image_url", image_url: { url: await readFile(state.file) } });
   $("chat").append(el("div", { className: "msg user" }, el("b", {}, t("you") + "："), question || "📷"));
   const pending = el("div", { className: "msg" }, t("thinking"));
@@ -87,7 +108,10 @@ function renderAnswer(text, rx) {
   const speak = el("button", { type: "button", className: "speak", textContent: t("speak"), onclick: () => readAloud(text, rx.language) });
   const list = el("ol", { className: "citations" });
   for (const c of rx.citations) {
-    const li = el("li", { value: c.id, textContent: `${c.source}: ${c.text.slice(0, 160)}` });
+    // A source from the user's own photo is named as such (and by its field), in the page's language.
+    const source = c.document_id ? [t("yourPhoto"), c.field && fieldLabel(c.field)].filter(Boolean).join(" · ") : c.source;
+    const text = c.text.length > 160 ? c.text.slice(0, 160) + "…" : c.text;
+    const li = el("li", { value: c.id, textContent: `${source}: ${text}` });
     if (c.document_id && c.bbox) {
       li.classList.add("boxed");
       li.dataset.doc = c.document_id;
@@ -122,7 +146,13 @@ async function showDocument(doc) {
   state.box = null;
   draw();
   $("photo-card").hidden = false;
-  const rows = Object.entries(doc.fields).map(([k, f]) => el("tr", {}, el("th", { textContent: k }), el("td", { textContent: f.value })));
+  renderFields(doc);
+}
+
+const fieldLabel = (k) => FIELDS[state.lang][k] || k.replace(/_/g, " ");
+
+function renderFields(doc) {
+  const rows = Object.entries(doc.fields).map(([k, f]) => el("tr", {}, el("th", { textContent: fieldLabel(k) }), el("td", { textContent: f.value })));
   const drugs = doc.drugs.map((d) => `${d.text} (${d.ingredients.join(", ")})`).join("； ");
   $("fields").replaceChildren(el("h3", { textContent: t("fields") }), el("table", {}, ...rows),
     el("p", {}, el("b", { textContent: t("drugs") + "：" }), drugs));
@@ -185,7 +215,12 @@ function exportIcs(meds) {
   a.click();
 }
 
-$("lang").onclick = () => { state.lang = state.lang === "zh" ? "en" : "zh"; localStorage.setItem("rxlens.lang", state.lang); applyLanguage(); };
+$("lang").onclick = () => {
+  state.lang = state.lang === "zh" ? "en" : "zh";
+  localStorage.setItem("rxlens.lang", state.lang);
+  applyLanguage();
+  if (state.image) renderFields(state.docs[state.image.doc]);
+};
 $("med-form").onsubmit = (e) => { e.preventDefault(); const v = $("med-input").value.trim(); if (v && !state.meds.includes(v)) state.meds.push(v); $("med-input").value = ""; renderMeds(); };
 $("file").onchange = () => { state.file = $("file").files[0] || null; $("file-name").textContent = state.file ? state.file.name : ""; };
 $("ask").onsubmit = ask;
