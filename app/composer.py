@@ -108,6 +108,28 @@ _SOURCE_ZH = {
 }
 
 
+# Field names are English snake_case; a Chinese answer names the leaflet's own 【section】.
+_FIELD_ZH = {
+    "drug_name": "药品名称",
+    "generic_name": "通用名称",
+    "english_name": "英文名称",
+    "ingredients": "成份",
+    "description": "性状",
+    "indications": "适应症",
+    "strength": "规格",
+    "dosage": "用法用量",
+    "adverse_reactions": "不良反应",
+    "contraindications": "禁忌",
+    "precautions": "注意事项",
+    "interactions": "药物相互作用",
+    "drug_interactions": "药物相互作用",
+    "storage": "贮藏",
+    "approval_number": "批准文号",
+    "manufacturer": "生产企业",
+    "warnings": "警告",
+}
+
+
 def _t(key: str, zh: bool) -> str:
     return _T[key][0] if zh else _T[key][1]
 
@@ -241,7 +263,8 @@ class TemplateComposer:
         else:
             key, field = "label", ""
             n = cite(kind="passage", source=ev.source, text=ev.text, license=ev.license, record=ev.record)
-        return _t(key, zh).format(field=field, quote=quote, title=ev.title or ev.source) + f" {n}"
+        label = _FIELD_ZH.get(field, field) if zh else field.replace("_", " ")
+        return _t(key, zh).format(field=label, quote=quote, title=ev.title or ev.source) + f" {n}"
 
     def _sources_checked(self, result: CheckResult) -> str:
         names = sorted(self.lexicon.kb.sources)

@@ -86,6 +86,7 @@ _SLOTS_ZH = [
     re.compile(r"(?:能|可以)(?:和|与|跟)(?P<b>[\u3400-\u9fffA-Za-z0-9\-]{2,12}?)(?:一起|同时|合用|同服)"),
 ]
 _SLOT_PREFIX_ZH = re.compile(r"^(?:请问|我|我爸|我妈|老人|正在|在|吃|服用|用|的|这药|这个药|它)+")
+_SLOT_SUFFIX_ZH = re.compile(r"(?:能|可以|可不可以|是否|还能|还可以|不能)+$")
 _NOT_DRUG_WORDS = re.compile(
     r"^(?:this|these|it|them|that|my|his|her|medicine|medicines|pill|pills|drug|drugs|tablet|tablets|food|alcohol|"
     r"together|other|father|mother|dad|mom|wife|husband|he|she|i|you|we|take|taking|药|这药|这个药|它|一起|饭|吃|酒)$",
@@ -105,8 +106,8 @@ def unresolved_slots(question: str, found: Sequence[DrugMention], lexicon: Lexic
                     continue
                 start, end = match.span(slot)
                 raw = match.group(slot)
-                text = _SLOT_PREFIX_ZH.sub("", raw) if has_cjk(raw) else raw
-                if not text or _NOT_DRUG_WORDS.match(text) or any(s < end and start < e for s, e in spans):
+                text = _SLOT_SUFFIX_ZH.sub("", _SLOT_PREFIX_ZH.sub("", raw)) if has_cjk(raw) else raw
+                if len(text) < 2 or _NOT_DRUG_WORDS.match(text) or any(s < end and start < e for s, e in spans):
                     continue
                 if lexicon.resolve(text).recognized or any(m.text == text for m in out):
                     continue

@@ -100,6 +100,7 @@ def _amlodipine_leaflet(lexicon: Lexicon, injected: str = "") -> DocumentContext
 def test_leaflet_question_cites_the_leaflet_paragraph_with_its_box(chain: AnswerChain, lexicon: Lexicon) -> None:
     answer = chain.ask("能和辛伐他汀一起吃吗", documents=[_amlodipine_leaflet(lexicon)])
     assert answer.verdict is Verdict.AVOID
+    assert "【药物相互作用】" in answer.answer  # the leaflet's own section name, not the field key
     doc = [c for c in answer.citations if c.kind == "document"]
     assert doc and doc[0].field == "interactions" and doc[0].bbox and "辛伐他汀" in doc[0].text
     assert_citations_consistent(answer)

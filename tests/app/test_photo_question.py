@@ -100,5 +100,6 @@ def test_rxlens_ask_with_an_image(tmp_path: Path, kb_index: Path) -> None:
     assert out.returncode == 0, out.stderr
     data = json.loads(out.stdout)
     assert data["verdict"] == "avoid"
+    assert data["unrecognized"] == []  # "这药能和…" names no unknown drug
     cited = [c for c in data["citations"] if c.get("document_id", "").startswith("leaflet.png#")]
     assert cited and cited[0]["field"] == "interactions" and cited[0]["bbox"]
