@@ -14,6 +14,7 @@ from app.answer import Answer, Citation, Evidence, Verdict
 from app.understanding import Query
 from knowledge.lexicon import Lexicon
 from knowledge.models import CheckResult, Interaction, Severity
+from knowledge.normalize import has_cjk
 
 MAX_FINDINGS = 8
 QUOTE_CHARS = 220
@@ -238,11 +239,15 @@ class TemplateComposer:
             summary = f"{a}与{b}合用可能发生{sev}相互作用（资料来源：{names}）。英文原文：{inter.summary}"
         sep = "：" if zh else ": "
         lines = [f"• {a} + {b}{via}{sep}{sev}{'。' if zh else '. '}{summary} {n}"]
+        # Our sources explain most pairs in English only: a Chinese answer says so rather than pass it off.
+        original = "（英文原文）" if zh else ""
         if inter.mechanism:
-            lines.append(f"  {_t('why', zh)}{inter.mechanism} {n}")
+            mark = original if not has_cjk(inter.mechanism) else ""
+            lines.append(f"  {_t('why', zh)}{mark}{inter.mechanism} {n}")
         management = management_zh or inter.management
         if management:
-            lines.append(f"  {_t('todo', zh)}{management} {n}")
+            mark = original if not has_cjk(management) else ""
+            lines.append(f"  {_t('todo', zh)}{mark}{management} {n}")
         support = _supporting(inter, evidence)
         if support is not None:
             lines.append("  " + self._quote(support, zh, cite))

@@ -7,6 +7,7 @@ jieba instance (the global one belongs to nobody in particular).
 
 from __future__ import annotations
 
+import logging
 import re
 import threading
 import unicodedata
@@ -42,6 +43,8 @@ _STOPWORDS_ZH = (
     "一下 同时 服用 一样 么 就 都 也 还 要"
 )
 STOPWORDS = frozenset(_STOPWORDS_EN.split()) | frozenset(_STOPWORDS_ZH.split())
+
+jieba.setLogLevel(logging.WARNING)  # its start-up chatter is not ours to print
 
 
 def _fold(text: str) -> str:
