@@ -12,7 +12,7 @@ import matplotlib
 
 matplotlib.use("Agg")
 
-from evals.base import EvalResult  # noqa: E402
+from evals.base import EvalResult
 
 
 def write(results: list[EvalResult], out: Path, quick: bool, seconds: float) -> None:

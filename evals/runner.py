@@ -1,7 +1,7 @@
 """Runs the chosen suites with shared components and writes report.md, results.json and the plots.
 
-    rxlens eval --suite all --out var/eval/report        # or: python -m evals --suite all
-    rxlens eval --suite interactions,qa --quick
+rxlens eval --suite all --out var/eval/report        # or: python -m evals --suite all
+rxlens eval --suite interactions,qa --quick
 """
 
 from __future__ import annotations
@@ -12,22 +12,12 @@ from pathlib import Path
 from evals.base import EvalContext, EvalResult, Evaluator
 from evals.report import write
 
-SUITES = ("ocr", "fields", "retrieval", "interactions", "qa", "latency")
+SUITES = ("interactions", "qa")
+# Not built yet (issue 6): ocr, fields, retrieval (evals/retrieval_eval.py runs on its own), latency.
+PLANNED = ("ocr", "fields", "retrieval", "latency")
 
 
 def _evaluator(name: str) -> type[Evaluator]:
-    if name == "ocr":
-        from evals.suites.ocr import OcrEvaluator
-
-        return OcrEvaluator
-    if name == "fields":
-        from evals.suites.ocr import FieldsEvaluator
-
-        return FieldsEvaluator
-    if name == "retrieval":
-        from evals.suites.retrieval import RetrievalEvaluator
-
-        return RetrievalEvaluator
     if name == "interactions":
         from evals.suites.interactions import InteractionsEvaluator
 
@@ -36,10 +26,8 @@ def _evaluator(name: str) -> type[Evaluator]:
         from evals.suites.qa import QaEvaluator
 
         return QaEvaluator
-    if name == "latency":
-        from evals.suites.latency import LatencyEvaluator
-
-        return LatencyEvaluator
+    if name in PLANNED:
+        raise ValueError(f"suite {name!r} is not built yet; run {', '.join(SUITES)} or all")
     raise ValueError(f"unknown suite {name!r}: choose from {', '.join(SUITES)} or all")
 
 

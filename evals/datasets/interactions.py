@@ -155,16 +155,16 @@ def build() -> list[Pair]:
     return pairs
 
 
-def _pair(
-    id: str, a: str, b: str, severity: str | None, source: str, note: str, zh: dict[str, str], n: int
-) -> Pair:
+def _pair(id: str, a: str, b: str, severity: str | None, source: str, note: str, zh: dict[str, str], n: int) -> Pair:
     ask_a, ask_b, asked_as = (a, zh.get(a, "")), (b, zh.get(b, "")), "inn"
     # Every fourth item names the first drug by a brand, every seventh the second by a class word.
     if n % 4 == 1 and a in BRANDS:
         ask_a, asked_as = BRANDS[a], "brand"
     elif n % 7 == 3 and b in CLASS_WORDS and severity is not None:
         ask_b, asked_as = CLASS_WORDS[b], "class"
-    return Pair(id, a, b, zh.get(a, ""), zh.get(b, ""), severity is not None, severity, source, note, ask_a, ask_b, asked_as)
+    return Pair(
+        id, a, b, zh.get(a, ""), zh.get(b, ""), severity is not None, severity, source, note, ask_a, ask_b, asked_as
+    )
 
 
 def load(path: Path = PAIRS) -> list[Pair]:

@@ -60,7 +60,13 @@ class InteractionsEvaluator(Evaluator):
             ),
             m("severity_exact", exact / max(1, len(found_pos)), len(found_pos)),
             m("severity_within_one", within / max(1, len(found_pos)), len(found_pos)),
-            m("missed_major_or_worse", sum(1 for r in pos if r[3] == "none" and r[0].severity in ("major", "contraindicated")) / max(1, len(pos)), len(pos), False),
+            m(
+                "missed_major_or_worse",
+                sum(1 for r in pos if r[3] == "none" and r[0].severity in ("major", "contraindicated"))
+                / max(1, len(pos)),
+                len(pos),
+                False,
+            ),
             m("names_recognized", sum(1 for r in rows if r[2]) / max(1, len(rows)), len(rows)),
             m("found_via_label_or_onc_source", shared / max(1, len(found_pos)), len(found_pos), False),
         ]
@@ -70,11 +76,15 @@ class InteractionsEvaluator(Evaluator):
         for kind in ("dailymed", "fda", "onc_high_priority", "onc_non_interruptive"):
             sub = [r for r in pos if r[0].source.startswith(kind)]
             if sub:
-                metrics.append(m(f"sensitivity_source_{kind}", sum(1 for r in sub if r[3] != "none") / len(sub), len(sub)))
+                metrics.append(
+                    m(f"sensitivity_source_{kind}", sum(1 for r in sub if r[3] != "none") / len(sub), len(sub))
+                )
         for asked in ("inn", "brand", "class"):
             sub = [r for r in pos if r[0].asked_as == asked]
             if sub:
-                metrics.append(m(f"sensitivity_asked_as_{asked}", sum(1 for r in sub if r[3] != "none") / len(sub), len(sub)))
+                metrics.append(
+                    m(f"sensitivity_asked_as_{asked}", sum(1 for r in sub if r[3] != "none") / len(sub), len(sub))
+                )
         plot = self._confusion(rows)
         failures = [
             {"pair": f"{r[0].a}+{r[0].b}", "lang": r[1], "expected": r[0].severity or "none", "got": r[3]}
@@ -87,7 +97,7 @@ class InteractionsEvaluator(Evaluator):
         ]
         return EvalResult(self.name, "sensitivity", metrics, plots=[plot], notes=notes, failures=failures)
 
-    def _confusion(self, rows: list) -> str:  # type: ignore[type-arg]
+    def _confusion(self, rows: list[tuple[gold.Pair, str, bool, str, set[str]]]) -> str:
         counts = Counter(((r[0].severity or "none"), r[3]) for r in rows)
         grid = [[counts[(e, p)] for p in PREDICTED] for e in EXPECTED]
         fig, ax = plt.subplots(figsize=(7, 5))

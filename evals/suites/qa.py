@@ -12,7 +12,7 @@ composer as a baseline.
 from __future__ import annotations
 
 import io
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import cache
 
@@ -60,8 +60,18 @@ def render_text(lines: Sequence[str]) -> bytes:
 
 def leaflet_lines(drug: str, zh_name: str, lang: str) -> list[str]:
     if lang == "zh":
-        return [f"{zh_name}片 说明书", f"【药品名称】通用名称：{zh_name}片", "【规格】10mg", "【用法用量】口服，遵医嘱。"]
-    return [f"{drug.title()} Tablets", f"Generic name: {drug}", "Strength: 10 mg", "Dosage: take as directed by your doctor."]
+        return [
+            f"{zh_name}片 说明书",
+            f"【药品名称】通用名称：{zh_name}片",
+            "【规格】10mg",
+            "【用法用量】口服，遵医嘱。",
+        ]
+    return [
+        f"{drug.title()} Tablets",
+        f"Generic name: {drug}",
+        "Strength: 10 mg",
+        "Dosage: take as directed by your doctor.",
+    ]
 
 
 class QaEvaluator(Evaluator):
@@ -80,7 +90,9 @@ class QaEvaluator(Evaluator):
         if comps.composer.name != "template":
             from app.retrieval import EvidenceSearch
 
-            chains["template"] = AnswerChain(comps.engine, TemplateComposer(comps.lexicon), EvidenceSearch(comps.retriever))
+            chains["template"] = AnswerChain(
+                comps.engine, TemplateComposer(comps.lexicon), EvidenceSearch(comps.retriever)
+            )
         metrics: list[Metric] = []
         failures: list[dict[str, object]] = []
         for composer, chain in chains.items():
@@ -88,7 +100,12 @@ class QaEvaluator(Evaluator):
             metrics += self._metrics(graded, composer)
             if composer == comps.composer.name:
                 failures = [
-                    {"id": g.question.id, "q": g.question.question, "expected": g.question.expected, "got": g.answer.verdict.value}
+                    {
+                        "id": g.question.id,
+                        "q": g.question.question,
+                        "expected": g.question.expected,
+                        "got": g.answer.verdict.value,
+                    }
                     for g in graded
                     if not g.correct
                 ]
@@ -138,8 +155,8 @@ class QaEvaluator(Evaluator):
     def _metrics(self, graded: list[Graded], composer: str) -> list[Metric]:
         settings = {"composer": composer, "quick": self.ctx.quick}
 
-        def rate(name: str, subset: list[Graded], ok: object, better: bool = True) -> Metric:
-            hits = sum(1 for g in subset if ok(g))  # type: ignore[operator]
+        def rate(name: str, subset: list[Graded], ok: Callable[[Graded], bool], better: bool = True) -> Metric:
+            hits = sum(1 for g in subset if ok(g))
             return Metric(name, hits / max(1, len(subset)), self.dataset, len(subset), settings, better)
 
         suffix = "" if composer == self.ctx.components.composer.name else f"_{composer}"
@@ -159,7 +176,11 @@ class QaEvaluator(Evaluator):
                 {**settings, "unit": "citations"},
             ),
             rate("citation_coverage" + suffix, with_findings, lambda g: g.supporting > 0),
-            rate("gold_passage_cited" + suffix, gold, lambda g: any(c.record in g.question.gold for c in g.answer.citations)),
+            rate(
+                "gold_passage_cited" + suffix,
+                gold,
+                lambda g: any(c.record in g.question.gold for c in g.answer.citations),
+            ),
             rate("answers_with_citations" + suffix, graded, lambda g: g.cited > 0),
             rate("stress_accuracy" + suffix, stress, lambda g: g.correct),
             rate(
@@ -169,8 +190,16 @@ class QaEvaluator(Evaluator):
             ),
         ]
         for lang in ("en", "zh"):
-            out.append(rate(f"verdict_accuracy_{lang}" + suffix, [g for g in graded if g.question.lang == lang], lambda g: g.correct))
-        out.append(rate("verdict_accuracy_image" + suffix, [g for g in graded if g.question.image], lambda g: g.correct))
+            out.append(
+                rate(
+                    f"verdict_accuracy_{lang}" + suffix,
+                    [g for g in graded if g.question.lang == lang],
+                    lambda g: g.correct,
+                )
+            )
+        out.append(
+            rate("verdict_accuracy_image" + suffix, [g for g in graded if g.question.image], lambda g: g.correct)
+        )
         for verdict in ("avoid", "caution", "no_known_interaction", "info", "insufficient_data"):
             sub = [g for g in graded if g.question.expected == verdict]
             if sub:
