@@ -48,6 +48,7 @@ class EvalContext:
     components: Components
     out: Path
     quick: bool
+    shared: dict[str, Any] = field(default_factory=dict)  # work one suite does that another reuses (OCR readings)
 
 
 class Evaluator(ABC):
