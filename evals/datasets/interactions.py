@@ -105,7 +105,7 @@ def chinese_names() -> dict[str, str]:
     names.update({"ergotamine": "麦角胺", "imipramine": "丙米嗪", "lithium": "碳酸锂", "moclobamide": "吗氯贝胺"})
     names.update({"nelfinavir": "奈非那韦", "nortriptyline": "去甲替林", "phenelzine": "苯乙肼"})
     names.update({"pseudoephedrine": "伪麻黄碱", "ramelteon": "雷美替胺", "rizatriptan": "利扎曲普坦"})
-    names.update({"tranylcypromine": "反苯环丙胺"})
+    names.update({"tranylcypromine": "反苯环丙胺", "hydrochlorothiazide": "氢氯噻嗪"})  # CMeKG's best: 氢氧噻嗪
     return names
 
 
