@@ -95,6 +95,7 @@ class QaEvaluator(Evaluator):
             )
         metrics: list[Metric] = []
         failures: list[dict[str, object]] = []
+        notes: list[str] = []
         for composer, chain in chains.items():
             graded = [self._ask(chain, q, names) for q in tqdm(questions, desc=f"qa ({composer})", unit="q")]
             metrics += self._metrics(graded, composer)
@@ -109,7 +110,9 @@ class QaEvaluator(Evaluator):
                     for g in graded
                     if not g.correct
                 ]
-        return EvalResult(self.name, "verdict_accuracy", metrics, failures=failures)
+                unsafe = [f"{g.question.id} ({g.question.question})" for g in graded if g.unsafe]
+                notes.append(f"**Unsafe answers ({len(unsafe)})**: " + ("; ".join(unsafe) or "none"))
+        return EvalResult(self.name, "verdict_accuracy", metrics, notes=notes, failures=failures)
 
     def _names(self) -> dict[str, set[str]]:
         out: dict[str, set[str]] = {}
