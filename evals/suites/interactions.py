@@ -17,8 +17,9 @@ from evals.datasets import interactions as gold
 EXPECTED = ("none", "minor", "moderate", "major", "contraindicated")
 PREDICTED = ("none", "minor", "unknown", "moderate", "major", "contraindicated")
 _LEVEL = {"minor": 0, "moderate": 1, "major": 2, "contraindicated": 3}
-# Which engine sources are themselves label text or ONC lists: a find through them is not independent evidence.
-_SHARED_SOURCES = ("onc", "label", "dailymed", "openfda", "fda")
+# Engine sources that are the ONC lists themselves or were written from US label text (the curated rules cite
+# it): a find through them is not independent of the gold set.
+_SHARED_SOURCES = ("onc_high_priority", "onc_non_interruptive", "rxlens_curated")
 
 
 class InteractionsEvaluator(Evaluator):
@@ -45,6 +46,7 @@ class InteractionsEvaluator(Evaluator):
         exact = sum(1 for r in found_pos if r[3] == r[0].severity)
         within = sum(1 for r in graded if abs(_LEVEL[r[3]] - _LEVEL[r[0].severity or "minor"]) <= 1)
         shared = sum(1 for r in found_pos if any(s.startswith(_SHARED_SOURCES) for s in r[4]))
+        independent = sum(1 for r in found_pos if any(not s.startswith(_SHARED_SOURCES) for s in r[4]))
         settings = {"quick": self.ctx.quick, "languages": "en+zh", "found": "any interaction between the two names"}
 
         def m(name: str, value: float, size: int, better: bool = True) -> Metric:
@@ -67,6 +69,7 @@ class InteractionsEvaluator(Evaluator):
                 len(pos),
                 False,
             ),
+            m("sensitivity_independent_sources", independent / max(1, len(pos)), len(pos)),
             m("names_recognized", sum(1 for r in rows if r[2]) / max(1, len(rows)), len(rows)),
             m("found_via_label_or_onc_source", shared / max(1, len(found_pos)), len(found_pos), False),
         ]
@@ -92,8 +95,9 @@ class InteractionsEvaluator(Evaluator):
             if (r[0].severity or "none") != r[3]
         ]
         notes = [
-            "`found_via_label_or_onc_source` is the share of found pairs where one of the engine's sources is itself "
-            "label text or an ONC list, i.e. where gold and engine share a source; lower means more independent."
+            "`found_via_label_or_onc_source` is the share of found pairs where one of the engine's sources is an ONC "
+            "list or the curated rules written from US label text (the gold set's own sources); the rest were found "
+            "through DDInter, NDF-RT or drug-interaction-mcp only. Lower means a more independent measurement."
         ]
         return EvalResult(self.name, "sensitivity", metrics, plots=[plot], notes=notes, failures=failures)
 
