@@ -11,7 +11,7 @@ export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 export PYTHONHASHSEED := 0
 
-.PHONY: serve test lint typecheck pytest kb bench-kb bench-service bench-ocr eval-retrieval debian clean
+.PHONY: serve test lint typecheck pytest kb bench-kb bench-service bench-ocr eval eval-quick eval-retrieval debian clean
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -62,6 +62,12 @@ bench-service: $(STAMP) kb
 
 bench-ocr: debian $(STAMP) kb
 	$(BIN)/python -m evals.perf.bench_ocr
+
+eval: debian $(STAMP) kb
+	$(BIN)/rxlens eval --suite all --out var/eval/report
+
+eval-quick: $(STAMP) kb
+	$(BIN)/rxlens eval --suite all --quick --out var/eval/quick
 
 eval-retrieval: $(STAMP) kb
 	$(BIN)/python -m evals.retrieval_eval

@@ -1,0 +1,1 @@
+"""One evaluator per stage: ocr, fields, retrieval, interactions, qa, latency."""
