@@ -29,7 +29,25 @@ from knowledge.stats import table_counts
 SCHEMA_VERSION = "1"
 
 # DrugBank's common name is the canonical id except where the INN (or the name every caregiver uses) differs.
-CANONICAL_OVERRIDES = {"DB00316": "paracetamol", "DB00945": "aspirin"}
+CANONICAL_OVERRIDES = {"DB00316": "paracetamol", "DB00945": "aspirin", "DB01356": "lithium"}
+# A salt entry of DrugBank is the same medicine as its parent ("lithium carbonate" is lithium, "fentanyl citrate"
+# is fentanyl): interaction records are filed under either, so both must be one ingredient. Salts of these mineral
+# ions stay ingredients of their own (calcium carbonate is an antacid, not "calcium").
+MINERALS = {
+    "calcium",
+    "magnesium",
+    "sodium",
+    "potassium",
+    "iron",
+    "ferrous",
+    "ferric",
+    "zinc",
+    "aluminium",
+    "aluminum",
+    "barium",
+    "silver",
+    "bismuth",
+}
 
 # When several sources explain the same pair, the text comes from the most explanatory one.
 TEXT_PRIORITY = [
@@ -171,7 +189,10 @@ class Builder:
     # ---- steps ---------------------------------------------------------------------------------------
 
     def load_vocabulary(self) -> None:
+        salts = []
         for d in drugbank.load_vocabulary():
+            if d.is_salt:
+                salts.append(d)
             canonical = CANONICAL_OVERRIDES.get(d.drugbank_id, d.name.lower())
             self.vocab[d.drugbank_id] = canonical
             self.db_of.setdefault(canonical, d.drugbank_id)
@@ -180,6 +201,15 @@ class Builder:
             self.synonyms[d.drugbank_id] = d.synonyms
             for s in d.synonyms:
                 self.en_index[norm(s)].add(d.drugbank_id)
+        for d in salts:
+            words = d.name.lower().split()
+            parent = " ".join(words[:-1])
+            if len(words) < 2 or words[0] in MINERALS:
+                continue
+            ids = self.en_index.get(norm(parent), set())
+            parent_db = self.en_primary.get(norm(parent)) or (min(ids) if len(ids) == 1 else None)
+            if parent_db and parent_db != d.drugbank_id:
+                self.vocab[d.drugbank_id] = self.vocab[parent_db]
 
     def load_classes(self) -> None:
         self.classes = curated.load_classes()

@@ -15,4 +15,6 @@ def load_vocabulary() -> Iterator[VocabDrug]:
     with gzip.open(path, "rt", encoding="utf-8") as f:
         for row in csv.DictReader(f):
             synonyms = tuple(s.strip() for s in row["Synonyms"].split(" | ") if s.strip())
-            yield VocabDrug(row["DrugBank ID"], row["Common name"].strip(), synonyms)
+            yield VocabDrug(
+                row["DrugBank ID"], row["Common name"].strip(), synonyms, is_salt="DBSALT" in row["Accession Numbers"]
+            )

@@ -16,6 +16,7 @@ class VocabDrug:
     drugbank_id: str
     name: str
     synonyms: tuple[str, ...]
+    is_salt: bool = False  # DrugBank files salts (lithium carbonate, diclofenac sodium) as entries of their own
 
 
 @dataclass(frozen=True)

@@ -93,3 +93,18 @@ def test_json_shape(engine: InteractionEngine) -> None:
     assert {"a", "b", "severity", "summary", "mechanism", "management", "sources"} <= set(inter)
     assert set(inter["sources"][0]) == {"name", "record", "license", "severity"}
     assert inter["a"] == inter["a"].lower()
+
+
+def test_salt_forms_meet_their_parent_drug(engine: InteractionEngine) -> None:
+    """DrugBank files salts as their own entries; interaction records sit under either. 碳酸锂 is lithium."""
+    for pair in (["碳酸锂", "赖诺普利"], ["lithium carbonate", "hydrochlorothiazide"], ["芬太尼", "阿普唑仑"]):
+        result = engine.check(pair)
+        assert result.interactions and result.interactions[0].severity.rank >= Severity.MAJOR.rank, pair
+    assert engine.lexicon.resolve("Diclofenac Sodium").ingredients == ("diclofenac",)
+    assert engine.lexicon.resolve("calcium carbonate").ingredients == ("calcium carbonate",)  # an antacid stays one
+
+
+def test_label_contraindications_missing_from_other_sources(engine: InteractionEngine) -> None:
+    for pair in (["fluoxetine", "thioridazine"], ["帕罗西汀", "硫利达嗪"]):
+        (finding,) = engine.check(pair).interactions
+        assert finding.severity is Severity.CONTRAINDICATED
