@@ -24,6 +24,9 @@ from knowledge.store import KnowledgeBase, NameEntry
 # Which entry to prefer when one key names several things.
 _KIND_RANK = {"class": 0, "generic": 1, "brand": 2, "product": 3, "synonym": 4}
 _MAX_ZH_LEN = 16
+# Characters that begin no drug name but often stand right before one ("和", "吃", "与"): a near-miss window is
+# never started on them.
+_ZH_FUNCTION_CHARS = frozenset("和与跟及同吃服用在还能把给对是的了或并再也都")
 _EN_WORD = re.compile(r"[a-z0-9][a-z0-9'\-]*")
 _CJK_RUN = re.compile(r"[\u3400-\u9fff]+")
 # English words of leaflets and questions that sit within one edit of some drug synonym.
@@ -213,27 +216,48 @@ class Lexicon:
         return found
 
     def _scan_zh(self, text: str, run: str, offset: int) -> list[DrugMention]:
-        out, i = [], 0
+        """Exact names first, over the whole run; near misses only in the stretches no exact name covers.
+
+        Otherwise a correction that starts one character early ("吃地高辛" -> 甲地高辛, "和芬太尼" -> 舒芬太尼)
+        would swallow the exact name right after it.
+        """
+        hits: list[tuple[int, int, NameEntry, bool, float]] = []  # start, length, entry, corrected, confidence
+        i = 0
         while i < len(run):
-            hit = None
             for length in range(min(_MAX_ZH_LEN, len(run) - i), 1, -1):
                 entry = self._best(run[i : i + length])
-                if entry is not None:
-                    hit = (entry, length, False, 1.0)
+                if entry is not None and not (length < 3 and entry.kind in ("brand", "product")):
+                    hits.append((i, length, entry, False, 1.0))
+                    i += length
                     break
-            if hit is None:
-                for length in range(min(8, len(run) - i), 3, -1):
-                    fuzzy = self._fuzzy_zh(run[i : i + length])
-                    if fuzzy is not None:
-                        hit = (fuzzy[0], length, True, fuzzy[2])
-                        break
-            if hit is None:
+            else:
+                i += 1
+        covered = [False] * len(run)
+        for start, length, *_ in hits:
+            covered[start : start + length] = [True] * length
+        i = 0
+        while i < len(run):
+            if covered[i] or run[i] in _ZH_FUNCTION_CHARS:
                 i += 1
                 continue
-            entry, length, corrected, confidence = hit
-            s, e = offset + i, offset + i + length
-            out.append(self._mention(text[s:e], entry, confidence, run[i : i + length], s, e, corrected))
-            i += length
+            gap_end = i
+            while gap_end < len(run) and not covered[gap_end]:
+                gap_end += 1
+            found = None
+            for length in range(min(8, gap_end - i), 3, -1):
+                fuzzy = self._fuzzy_zh(run[i : i + length])
+                if fuzzy is not None:
+                    found = (i, length, fuzzy[0], True, fuzzy[2])
+                    break
+            if found is None:
+                i += 1
+                continue
+            hits.append(found)
+            i += found[1]
+        out = []
+        for start, length, entry, corrected, confidence in sorted(hits, key=lambda h: h[0]):
+            s, e = offset + start, offset + start + length
+            out.append(self._mention(text[s:e], entry, confidence, run[start : start + length], s, e, corrected))
         return out
 
     def _scan_en(self, text: str, folded: str) -> list[DrugMention]:

@@ -115,3 +115,20 @@ def test_find_mentions_ignores_ordinary_leaflet_prose(lexicon: Lexicon) -> None:
 def test_typical_daily_dose_comes_from_who_ddd(lexicon: Lexicon) -> None:
     assert lexicon.typical_daily_dose("amlodipine") == (5.0, "mg")
     assert lexicon.typical_daily_dose("no-such-drug") is None
+
+
+@pytest.mark.parametrize(
+    ("sentence", "names"),
+    [
+        ("华法林和双氯芬酸能一起吃吗？", ["华法林", "双氯芬酸"]),
+        ("我在吃地高辛，还能吃胺碘酮吗？", ["地高辛", "胺碘酮"]),
+        ("阿普唑仑和芬太尼能一起吃吗？", ["阿普唑仑", "芬太尼"]),
+    ],
+)
+def test_exact_names_win_over_near_misses_that_start_a_character_early(
+    lexicon: Lexicon, sentence: str, names: list[str]
+) -> None:
+    """Found by the evals' unsafe answers: "吃地高辛" was corrected to 甲地高辛 and "和芬太尼" to 舒芬太尼."""
+    found = lexicon.find_mentions(sentence)
+    assert [m.text for m in found] == names
+    assert all(m.corrected_from is None for m in found)
