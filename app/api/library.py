@@ -24,7 +24,7 @@ from app.ocr_gate import OcrGate
 from app.persistence.repositories import DocumentRepository
 from app.persistence.tables import DocumentRow
 from app.retrieval import enclosing_box
-from knowledge.errors import InvalidInput, NoTextFound, UnsupportedMediaType, UpstreamError
+from knowledge.errors import InvalidInput, NoTextFound, NotFound, UnsupportedMediaType, UpstreamError
 from knowledge.lexicon import Lexicon
 from knowledge.models import DrugMention
 from knowledge.normalize import has_cjk
@@ -157,7 +157,11 @@ class DocumentLibrary:
                 indexes.delete_document(owner, document_id)
                 dropped += 1
             for document_id in sorted(ids - indexed):
-                row = self.repository.get(owner, document_id)
+                # Requests are served while this runs: a document deleted meanwhile is simply skipped.
+                try:
+                    row = self.repository.get(owner, document_id)
+                except NotFound:
+                    continue
                 if self.context(row).fields:  # a document with no fields has nothing to index
                     self._index_document(owner, row)
                     added += 1
