@@ -167,6 +167,7 @@ def test_reconciliation_repairs_an_index_that_disagrees_with_the_database(make_a
     of a document with no row (as if killed mid-deletion); a restart's reconciliation puts both right."""
     app = make_app()
     with TestClient(app) as c:
+        assert app.state.ready.wait(180)  # the start-up reconciliation has run
         doc = c.post("/v1/documents", files={"file": ("a.png", photo(7), "image/png")}).json()["id"]
         components = app.state.components
         indexes = components.retriever.documents
