@@ -6,6 +6,7 @@ image, the index chunks, the cached vectors and tokens, and the old pages of the
 from __future__ import annotations
 
 import base64
+import json
 import logging
 from pathlib import Path
 
@@ -57,6 +58,11 @@ def test_logs_hold_no_user_data_and_delete_leaves_no_trace(
         cache = components.retriever.embedder.cache
         assert any(cache.get(cache.key("p", t)) is not None for t in texts)
 
+        needles = [n for s in ("辛伐他汀的剂量", "张三", "John Smith", "zhang-san-rx") for n in _forms(s)]
+        needles.append(photo[200:264])
+        before = _on_disk(tmp_path, needles)
+        assert photo[200:264] in before and b"John Smith" in before  # the scan sees what is there
+
         assert c.delete(f"/v1/documents/{doc['id']}").status_code == 204
         for conversation in conversations:
             assert c.delete(f"/v1/conversations/{conversation}").status_code == 204
@@ -67,6 +73,9 @@ def test_logs_hold_no_user_data_and_delete_leaves_no_trace(
         assert doc["id"] not in indexes.documents("local")
         assert all(cache.get(cache.key("p", t)) is None for t in texts)
         assert "local" not in components.retriever._doc_tokens
+        # On disk, while the server still runs (closing the last connection would checkpoint the log anyway):
+        # neither the database file, its write-ahead log, nor the owner's index keeps the text or the image.
+        assert not _on_disk(tmp_path, needles), _on_disk(tmp_path, needles)
 
     logged = caplog.text
     assert "stored document" in logged  # the log was captured at all
@@ -74,11 +83,20 @@ def test_logs_hold_no_user_data_and_delete_leaves_no_trace(
     private.append(base64.b64encode(photo[100:160]).decode()[:40])
     leaked = [p for p in private if p in logged]
     assert not leaked, f"user data in the logs: {leaked}"
+    assert not _on_disk(tmp_path, needles), _on_disk(tmp_path, needles)
 
-    # On disk: neither the database file, its write-ahead log, nor the owner's index keeps the text or the image.
-    needles = [s.encode() for s in ("辛伐他汀的剂量", "张三", "John Smith", "zhang-san-rx")] + [photo[200:264]]
-    for path in tmp_path.rglob("*"):
-        if path.is_file() and path.suffix != ".log":
+
+def _forms(text: str) -> list[bytes]:
+    """The text as UTF-8 and as the \\u escapes of JSON columns."""
+    return list(dict.fromkeys([text.encode(), json.dumps(text).strip('"').encode()]))
+
+
+def _on_disk(root: Path, needles: list[bytes]) -> dict[bytes, list[str]]:
+    found: dict[bytes, list[str]] = {}
+    for path in root.rglob("*"):
+        if path.is_file():
             data = path.read_bytes()
-            found = [n[:20] for n in needles if n in data]
-            assert not found, f"{path.relative_to(tmp_path)} still holds {found}"
+            for n in needles:
+                if n in data:
+                    found.setdefault(n, []).append(str(path.relative_to(root)))
+    return found
