@@ -11,7 +11,7 @@ export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 export PYTHONHASHSEED := 0
 
-.PHONY: serve test lint typecheck pytest kb bench-kb bench-service bench-ocr eval eval-quick eval-retrieval debian clean
+.PHONY: serve test lint typecheck pytest kb bench-kb bench-service bench-ocr load eval eval-quick eval-retrieval debian clean
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -59,6 +59,10 @@ bench-kb: $(STAMP) kb
 
 bench-service: $(STAMP) kb
 	$(BIN)/python -m evals.perf.bench_service
+
+# 32 clients for 2 minutes on loopback (LOAD_ARGS="--seconds 60" to shorten); figures in var/bench/load.json.
+load: debian $(STAMP) kb
+	$(BIN)/python -m evals.perf.load $(LOAD_ARGS)
 
 bench-ocr: debian $(STAMP) kb
 	$(BIN)/python -m evals.perf.bench_ocr

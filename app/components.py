@@ -6,6 +6,7 @@ a model or a composer.
 
 from __future__ import annotations
 
+import logging
 import threading
 from functools import cached_property
 from typing import TYPE_CHECKING
@@ -18,6 +19,8 @@ from knowledge.interactions import InteractionEngine
 from knowledge.lexicon import Lexicon
 from knowledge.name_search import NameSearch
 from knowledge.store import KnowledgeBase
+
+log = logging.getLogger(__name__)
 
 if TYPE_CHECKING:
     from app.api.library import DocumentLibrary
@@ -144,6 +147,9 @@ class Components:
             self.chain.ask("warfarin and aspirin together?")
             self.names.search("aspirin")
             self.database  # noqa: B018 - creating the engine creates the tables
+            added, dropped = self.library.reconcile()
+            if added or dropped:
+                log.warning("owner indexes reconciled with the database: %d re-indexed, %d dropped", added, dropped)
             try:
                 reader = self.ocr
             except ImportError:  # the OCR pipeline is not installed in this build: documents are refused

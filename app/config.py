@@ -52,6 +52,9 @@ class Settings(BaseSettings):
     port: int = 8000
     max_body_bytes: int = Field(16 * 1024 * 1024, gt=0, description="Largest request body accepted.")
     max_question_chars: int = Field(2000, gt=0)
+    max_conversation_chars: int = Field(
+        100_000, gt=0, description="Largest total text of all messages of one chat request (the history is read)."
+    )
     max_images_per_request: int = Field(4, gt=0)
     allow_remote_images: bool = Field(False, description="Fetch http(s) image_url parts (public addresses only).")
     remote_image_max_bytes: int = Field(10 * 1024 * 1024, gt=0)

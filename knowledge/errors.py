@@ -53,6 +53,12 @@ class ImageTooSmall(RxLensError):
     code = "image_too_small"
 
 
+class NoTextFound(RxLensError):
+    """The image decoded but no text could be read on it (a blank page, a photo of something else)."""
+
+    code = "no_text"
+
+
 class NotFound(RxLensError):
     """A document, conversation or other record does not exist for this owner."""
 

@@ -43,6 +43,13 @@ async def answer_turn(request: ChatCompletionRequest, owner: str, components: Co
         raise RequestTooLarge(
             f"The question is {len(question):,} characters; the limit is {settings.max_question_chars:,}."
         )
+    # Earlier messages are read for drug names too, so the whole history is bounded, not only the question.
+    total = sum(len(m.text) for m in request.messages)
+    if total > settings.max_conversation_chars:
+        raise RequestTooLarge(
+            f"The messages hold {total:,} characters in all; the limit is {settings.max_conversation_chars:,}. "
+            "Start a new conversation (its medication list is kept with rxlens.conversation_id)."
+        )
     images = [img for m in users for img in m.images]
     if len(images) > settings.max_images_per_request:
         raise RequestTooLarge(f"At most {settings.max_images_per_request} images per request.")

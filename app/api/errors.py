@@ -25,6 +25,7 @@ STATUS: list[tuple[type[errors.RxLensError], int]] = [
     (errors.UnsupportedMediaType, 415),
     (errors.BadImage, 415),
     (errors.ImageTooSmall, 422),
+    (errors.NoTextFound, 422),
     (errors.InvalidInput, 400),
     (errors.RateLimited, 429),
     (errors.Busy, 503),
@@ -64,9 +65,19 @@ async def _rxlens_error(_request: Request, exc: Exception) -> JSONResponse:
     return error_response(status, exc.code, exc.message, headers)
 
 
+# Starlette's and FastAPI's own terse details, said so that a person knows what to do.
+_CLEARER = {
+    (404, "Not Found"): "There is no such endpoint or resource; the API is described at /docs.",
+    (405, "Method Not Allowed"): "Method Not Allowed: this endpoint does not take that HTTP method; see /docs.",
+    (400, "There was an error parsing the body"): "The request body could not be parsed: send UTF-8 JSON "
+    "(or multipart/form-data for uploads).",
+}
+
+
 async def _http_error(_request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, HTTPException)
     message = exc.detail if isinstance(exc.detail, str) else "The request could not be handled."
+    message = _CLEARER.get((exc.status_code, message), message)
     headers = dict(exc.headers) if exc.headers else None
     return error_response(exc.status_code, _HTTP_CODES.get(exc.status_code, "http_error"), message, headers)
 

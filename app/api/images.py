@@ -56,7 +56,7 @@ def decode_base64(value: str, max_bytes: int) -> bytes:
     except (binascii.Error, ValueError) as e:
         raise BadImage("The image is not valid base64; encode the file's bytes with base64.") from e
     if not data:
-        raise BadImage("The image is empty.")
+        raise InvalidInput("The image is empty (0 bytes); send the photo's bytes, base64-encoded.")
     return data
 
 

@@ -24,7 +24,7 @@ from app.ocr_gate import OcrGate
 from app.persistence.repositories import DocumentRepository
 from app.persistence.tables import DocumentRow
 from app.retrieval import enclosing_box
-from knowledge.errors import UnsupportedMediaType, UpstreamError
+from knowledge.errors import InvalidInput, NoTextFound, NotFound, UnsupportedMediaType, UpstreamError
 from knowledge.lexicon import Lexicon
 from knowledge.models import DrugMention
 from knowledge.normalize import has_cjk
@@ -99,6 +99,13 @@ class DocumentLibrary:
         reader = self._ocr()
         doc = await self.gate.run(lambda: reader.read(data, filename))
         parsed = ParsedDocumentOut.model_validate(doc.to_json()).model_dump(mode="json")
+        if sum(ch.isalnum() for line in parsed.get("lines", []) for ch in line["text"]) < 2:
+            # Nothing to answer from or cite (a blank page, or a circle read as "O"): storing it would only keep
+            # a private photo for no purpose.
+            raise NoTextFound(
+                "No text could be read on the photo. Photograph the leaflet, box or prescription closer, "
+                "in focus and well lit, with the writing filling most of the picture."
+            )
         row, created = await run_in_threadpool(
             lambda: self.repository.add(
                 owner,
@@ -134,6 +141,31 @@ class DocumentLibrary:
             )
         ]
         indexes.add_document(owner, chunks)
+
+    def reconcile(self) -> tuple[int, int]:
+        """Make the owners' indexes agree with the database (run at start-up): a process killed between a
+        document's commit and its indexing left a row without chunks, one killed during a deletion chunks
+        without a row. Re-indexes the first, drops the second; returns (re-indexed, dropped)."""
+        indexes = self._index() if self._index is not None else None
+        if indexes is None:
+            return 0, 0
+        owned = self.repository.ids_by_owner()
+        added, dropped = 0, indexes.drop_unknown_owners(owned)
+        for owner, ids in owned.items():
+            indexed = indexes.documents(owner)
+            for document_id in indexed - ids:
+                indexes.delete_document(owner, document_id)
+                dropped += 1
+            for document_id in sorted(ids - indexed):
+                # Requests are served while this runs: a document deleted meanwhile is simply skipped.
+                try:
+                    row = self.repository.get(owner, document_id)
+                except NotFound:
+                    continue
+                if self.context(row).fields:  # a document with no fields has nothing to index
+                    self._index_document(owner, row)
+                    added += 1
+        return added, dropped
 
     def _ocr(self) -> DocumentReader:
         try:
@@ -182,6 +214,8 @@ def document_out(row: DocumentRow) -> DocumentOut:
 
 
 def _accept(data: bytes) -> str:
+    if not data:
+        raise InvalidInput("The upload is empty (0 bytes). Choose the photo again and re-send it.")
     content_type = sniff_content_type(data)
     if content_type not in ACCEPTED_TYPES:
         raise UnsupportedMediaType("The upload is not an image or a PDF; send a JPEG, PNG, WebP, HEIC or PDF file.")

@@ -2,7 +2,8 @@
 
 WAL lets the readers of GET requests run while a document is being written; `synchronous=FULL` makes a commit
 durable before the request that made it is acknowledged. Foreign keys are switched on so a deleted document
-takes its image with it on SQLite as it does on PostgreSQL.
+takes its image with it on SQLite as it does on PostgreSQL. Deleting means gone: `secure_delete` zeroes freed
+pages and a checkpoint after each deletion empties the write-ahead log of the old ones.
 """
 
 from __future__ import annotations
@@ -43,6 +44,14 @@ class Database:
         with self._sessions() as session, session.begin():
             yield session
 
+    def forget_deleted(self) -> None:
+        """After a deletion: copy the WAL back into the database and empty it, so the deleted rows' old pages
+        do not linger in the log (secure_delete has already zeroed them in the database file). Best effort: a
+        long-running reader can keep some frames until the next checkpoint."""
+        if self.is_sqlite:
+            with self.engine.connect() as conn:
+                conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+
     def dispose(self) -> None:
         self.engine.dispose()
 
@@ -52,4 +61,6 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=FULL")
     cursor.execute("PRAGMA foreign_keys=ON")
+    # A deleted leaflet or question is overwritten with zeros, not left in a free page of the file.
+    cursor.execute("PRAGMA secure_delete=ON")
     cursor.close()

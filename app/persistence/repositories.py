@@ -80,6 +80,14 @@ class DocumentRepository:
             ).all()
             return list(rows), total
 
+    def ids_by_owner(self) -> dict[str, set[str]]:
+        """Every stored document id, by owner (start-up reconciliation of the owners' indexes)."""
+        out: dict[str, set[str]] = {}
+        with self.db.transaction() as s:
+            for owner, document_id in s.execute(select(DocumentRow.owner, DocumentRow.id)):
+                out.setdefault(owner, set()).add(document_id)
+        return out
+
     def get(self, owner: str, document_id: str) -> DocumentRow:
         with self.db.transaction() as s:
             row = s.scalars(
@@ -114,6 +122,7 @@ class DocumentRepository:
             # Explicit, not only ON DELETE CASCADE: some databases run with foreign keys off.
             s.execute(delete(DocumentImageRow).where(DocumentImageRow.document_id == document_id))
             s.execute(delete(DocumentRow).where(DocumentRow.id == document_id))
+        self.db.forget_deleted()
         return row
 
 
@@ -183,3 +192,4 @@ class ConversationRepository:
                 raise NotFound(f"No conversation {conversation_id!r}.")
             s.execute(delete(MessageRow).where(MessageRow.conversation_id == conversation_id))
             s.execute(delete(ConversationRow).where(ConversationRow.id == conversation_id))
+        self.db.forget_deleted()

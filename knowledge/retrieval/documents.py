@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import shutil
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 
 from knowledge.retrieval.chunks import Chunk
@@ -40,6 +40,17 @@ class DocumentIndexes:
         self._versions: dict[str, int] = {}
         self._locks: dict[str, threading.Lock] = {}
         self._guard = threading.Lock()
+        self._listeners: list[Callable[[str], None]] = []
+
+    def on_change(self, listener: Callable[[str], None]) -> None:
+        """Call `listener(owner)` whenever an owner's documents change, so caches of their chunks are dropped
+        at once rather than at the owner's next search."""
+        self._listeners.append(listener)
+
+    def _changed(self, owner: str) -> None:
+        self._versions[owner] = self.version(owner) + 1
+        for listener in self._listeners:
+            listener(owner)
 
     def owner_dir(self, owner: str) -> Path:
         return self.root / owner_key(owner)
@@ -93,7 +104,7 @@ class DocumentIndexes:
             index.add(chunks, vectors)
             index.save(self.owner_dir(owner))
             self._indexes[owner] = index
-            self._versions[owner] = self.version(owner) + 1
+            self._changed(owner)
         return len(chunks)
 
     def delete_document(self, owner: str, document_id: str) -> int:
@@ -102,18 +113,33 @@ class DocumentIndexes:
             index = self._load(owner)
             if index is None:
                 return 0
+            texts = [c.index_text for c in index.chunks if c.document_id == document_id]
             removed = index.remove_document(document_id)
             if removed:
                 index.save(self.owner_dir(owner))
-                self._versions[owner] = self.version(owner) + 1
+                self._changed(owner)
+            forget = getattr(self.embedder, "forget_passages", None)
+            if forget is not None:
+                forget(texts)
             return removed
 
     def delete_owner(self, owner: str) -> None:
         """Forget every document of an owner (account deletion)."""
         with self._lock(owner):
             self._indexes.pop(owner, None)
-            self._versions[owner] = self.version(owner) + 1
+            self._changed(owner)
             shutil.rmtree(self.owner_dir(owner), ignore_errors=True)
+
+    def drop_unknown_owners(self, owners: Iterable[str]) -> int:
+        """Remove the index directories of owners not in `owners` (an index left by a deleted owner, or by a
+        document whose row never committed); returns how many were removed."""
+        if not self.root.is_dir():
+            return 0
+        known = {owner_key(o) for o in owners}
+        stale = [d for d in self.root.iterdir() if d.is_dir() and d.name not in known]
+        for directory in stale:
+            shutil.rmtree(directory, ignore_errors=True)
+        return len(stale)
 
     def documents(self, owner: str) -> set[str]:
         index = self.index_for(owner)

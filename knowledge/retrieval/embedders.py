@@ -13,7 +13,7 @@ import hashlib
 import os
 import threading
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 
@@ -78,6 +78,11 @@ class _VectorCache:
     def __len__(self) -> int:
         return len(self._items)
 
+    def discard(self, keys: Iterable[bytes]) -> None:
+        with self._lock:
+            for key in keys:
+                self._items.pop(key, None)
+
     def clear(self) -> None:
         with self._lock:
             self._items.clear()
@@ -105,6 +110,10 @@ class CachedEmbedder:
 
     def embed_passages(self, texts: list[str]) -> np.ndarray:
         return self._embed("p", texts, self._encode_passages)
+
+    def forget_passages(self, texts: Iterable[str]) -> None:
+        """Drop these passages' vectors from the cache (a deleted document leaves nothing behind)."""
+        self.cache.discard(self.cache.key("p", t) for t in texts)
 
     def _embed(self, kind: str, texts: list[str], encode: Callable[[list[str]], np.ndarray]) -> np.ndarray:
         out = np.empty((len(texts), self.dim), dtype=np.float32)

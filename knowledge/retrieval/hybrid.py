@@ -86,6 +86,13 @@ class HybridRetriever:
                 self._by_ref[ref].append(i)
         self._doc_tokens: dict[str, tuple[int, list[Chunk], list[list[str]]]] = {}
         self._lock = threading.Lock()
+        if documents is not None:
+            documents.on_change(self._forget_owner)
+
+    def _forget_owner(self, owner: str) -> None:
+        """An owner's documents changed: drop their cached chunk text now (a deleted leaflet leaves no copy)."""
+        with self._lock:
+            self._doc_tokens.pop(owner, None)
 
     def search(
         self,

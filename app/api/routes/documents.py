@@ -67,7 +67,8 @@ async def list_documents(
     components: ComponentsDep,
     owner: OwnerDep,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    # Bounded: past SQLite's 64-bit integers an offset is not a slow page but an unhandled overflow.
+    offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
 ) -> DocumentList:
     rows, total = await run_in_threadpool(components.documents.list_owned, owner, limit, offset)
     return DocumentList(

@@ -1,0 +1,102 @@
+"""Privacy: a full run (upload, questions in Chinese and English naming people, deletion) logged at DEBUG leaves
+no document text, question, name or image bytes in the logs; and DELETE removes every trace: the rows, the
+image, the index chunks, the cached vectors and tokens, and the old pages of the database file and its log.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import logging
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+
+from tests.app.api.conftest import AppFactory, leaflet_png
+
+LEAFLET = ("患者：张三", "苯磺酸氨氯地平片说明书", "与辛伐他汀合用时，辛伐他汀的剂量不应超过每日20mg。")
+QUESTIONS = ("张三在吃华法林，能和阿司匹林一起吃吗？", "Can John Smith take ibuprofen with his warfarin?")
+NAMES = ("张三", "John Smith")
+
+
+@pytest.mark.slow
+def test_logs_hold_no_user_data_and_delete_leaves_no_trace(
+    make_app: AppFactory, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    photo = leaflet_png(LEAFLET)
+    app = make_app()
+    with TestClient(app) as c:
+        up = c.post("/v1/documents", files={"file": ("zhang-san-rx.png", photo, "image/png")})
+        assert up.status_code == 201
+        doc = up.json()
+        read = "".join(line["text"] for line in doc["lines"])
+        assert "辛伐他汀" in read
+        conversations = []
+        for question in QUESTIONS:
+            r = c.post(
+                "/v1/chat/completions",
+                json={"messages": [{"role": "user", "content": question}], "rxlens": {"document_ids": [doc["id"]]}},
+            )
+            assert r.status_code == 200
+            conversations.append(r.json()["rxlens"]["conversation_id"])
+        # A photo sent inside a chat message, too.
+        url = "data:image/png;base64," + base64.b64encode(photo).decode()
+        r = c.post(
+            "/v1/chat/completions",
+            json={"messages": [{"role": "user", "content": [{"type": "image_url", "image_url": {"url": url}}]}]},
+        )
+        assert r.status_code == 200
+        conversations.append(r.json()["rxlens"]["conversation_id"])
+
+        components = app.state.components
+        indexes = components.retriever.documents
+        assert doc["id"] in indexes.documents("local")
+        texts = [chunk.index_text for chunk in indexes.index_for("local").chunks if chunk.document_id == doc["id"]]
+        assert texts
+        cache = components.retriever.embedder.cache
+        assert any(cache.get(cache.key("p", t)) is not None for t in texts)
+
+        needles = [n for s in ("辛伐他汀的剂量", "张三", "John Smith", "zhang-san-rx") for n in _forms(s)]
+        needles.append(photo[200:264])
+        before = _on_disk(tmp_path, needles)
+        assert photo[200:264] in before and b"John Smith" in before  # the scan sees what is there
+
+        assert c.delete(f"/v1/documents/{doc['id']}").status_code == 204
+        for conversation in conversations:
+            assert c.delete(f"/v1/conversations/{conversation}").status_code == 204
+
+        assert c.get(f"/v1/documents/{doc['id']}").status_code == 404
+        assert c.get(f"/v1/documents/{doc['id']}/image").status_code == 404
+        assert c.get("/v1/documents").json()["total"] == 0
+        assert doc["id"] not in indexes.documents("local")
+        assert all(cache.get(cache.key("p", t)) is None for t in texts)
+        assert "local" not in components.retriever._doc_tokens
+        # On disk, while the server still runs (closing the last connection would checkpoint the log anyway):
+        # neither the database file, its write-ahead log, nor the owner's index keeps the text or the image.
+        assert not _on_disk(tmp_path, needles), _on_disk(tmp_path, needles)
+
+    logged = caplog.text
+    assert "stored document" in logged  # the log was captured at all
+    private = [*QUESTIONS, *NAMES, "zhang-san-rx", *(line["text"] for line in doc["lines"] if len(line["text"]) >= 4)]
+    private.append(base64.b64encode(photo[100:160]).decode()[:40])
+    leaked = [p for p in private if p in logged]
+    assert not leaked, f"user data in the logs: {leaked}"
+    assert not _on_disk(tmp_path, needles), _on_disk(tmp_path, needles)
+
+
+def _forms(text: str) -> list[bytes]:
+    """The text as UTF-8 and as the \\u escapes of JSON columns."""
+    return list(dict.fromkeys([text.encode(), json.dumps(text).strip('"').encode()]))
+
+
+def _on_disk(root: Path, needles: list[bytes]) -> dict[bytes, list[str]]:
+    found: dict[bytes, list[str]] = {}
+    for path in root.rglob("*"):
+        if path.is_file():
+            data = path.read_bytes()
+            for n in needles:
+                if n in data:
+                    found.setdefault(n, []).append(str(path.relative_to(root)))
+    return found
