@@ -42,12 +42,6 @@ def test_quick_report_is_complete(quick: tuple[Path, list[EvalResult]]) -> None:
 
 
 @pytest.mark.slow
-@pytest.mark.xfail(
-    strict=True,
-    reason="known product failure found by this suite: 碳酸锂 resolves to 'lithium carbonate' while the record is "
-    "under 'lithium cation', so 碳酸锂 + 氢氯噻嗪 is answered no_known_interaction (the full run finds more, e.g. "
-    "fluoxetine + thioridazine, contraindicated in the fluoxetine label); remove this mark when they are fixed",
-)
 def test_no_unsafe_answers(quick: tuple[Path, list[EvalResult]]) -> None:
     _, results = quick
     qa = next(r for r in results if r.suite == "qa")
