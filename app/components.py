@@ -150,11 +150,7 @@ class Components:
             added, dropped = self.library.reconcile()
             if added or dropped:
                 log.warning("owner indexes reconciled with the database: %d re-indexed, %d dropped", added, dropped)
-            try:
-                reader = self.ocr
-            except ImportError:  # the OCR pipeline is not installed in this build: documents are refused
-                return
-            reader.read(_warm_up_image(), "warm-up.png")
+            self.ocr.read(_warm_up_image(), "warm-up.png")
 
     def close(self) -> None:
         if "ocr_gate" in self.__dict__:

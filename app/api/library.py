@@ -15,16 +15,15 @@ from typing import Any, Protocol
 
 from starlette.concurrency import run_in_threadpool
 
-from app.answer import Evidence
 from app.api.images import sniff_content_type
-from app.api.schemas import DocumentOut, FieldOut, ParsedDocumentOut
+from app.api.schemas import DocumentOut, ParsedDocumentOut
 from app.chain import DocumentContext
+from app.documents import field_evidence
 from app.metrics import Metrics
 from app.ocr_gate import OcrGate
 from app.persistence.repositories import DocumentRepository
 from app.persistence.tables import DocumentRow
-from app.retrieval import enclosing_box
-from knowledge.errors import InvalidInput, NoTextFound, NotFound, UnsupportedMediaType, UpstreamError
+from knowledge.errors import InvalidInput, NoTextFound, NotFound, UnsupportedMediaType
 from knowledge.lexicon import Lexicon
 from knowledge.models import DrugMention
 from knowledge.normalize import has_cjk
@@ -83,7 +82,7 @@ class DocumentLibrary:
     async def read(self, data: bytes, filename: str | None) -> ParsedDocumentOut:
         """Read without storing (the /v1/ocr endpoint)."""
         _accept(data)
-        reader = self._ocr()
+        reader = self._reader()
         doc = await self.gate.run(lambda: reader.read(data, filename))
         return ParsedDocumentOut.model_validate(doc.to_json())
 
@@ -96,7 +95,7 @@ class DocumentLibrary:
             self.metrics.cache_hits.inc()
             return existing, False
         self.metrics.cache_misses.inc()
-        reader = self._ocr()
+        reader = self._reader()
         doc = await self.gate.run(lambda: reader.read(data, filename))
         parsed = ParsedDocumentOut.model_validate(doc.to_json()).model_dump(mode="json")
         if sum(ch.isalnum() for line in parsed.get("lines", []) for ch in line["text"]) < 2:
@@ -167,12 +166,6 @@ class DocumentLibrary:
                     added += 1
         return added, dropped
 
-    def _ocr(self) -> DocumentReader:
-        try:
-            return self._reader()
-        except ImportError as e:
-            raise UpstreamError("Reading photos is not available on this server (no OCR pipeline installed).") from e
-
     async def delete(self, owner: str, document_id: str) -> None:
         await run_in_threadpool(self.repository.delete, owner, document_id)
         indexes = self._index() if self._index is not None else None
@@ -195,7 +188,11 @@ class DocumentLibrary:
             for d in parsed.drugs
             if d.ingredients
         ]
-        fields = [_evidence(row.id, name, f, lexicon) for name, f in parsed.fields.items() if f.value.strip()]
+        fields = [
+            field_evidence(row.id, name, f.value, f.bbox, lexicon)
+            for name, f in parsed.fields.items()
+            if f.value.strip()
+        ]
         return DocumentContext(document_id=row.id, mentions=mentions, fields=fields)
 
 
@@ -220,15 +217,3 @@ def _accept(data: bytes) -> str:
     if content_type not in ACCEPTED_TYPES:
         raise UnsupportedMediaType("The upload is not an image or a PDF; send a JPEG, PNG, WebP, HEIC or PDF file.")
     return content_type
-
-
-def _evidence(document_id: str, name: str, f: FieldOut, lexicon: Lexicon) -> Evidence:
-    refs = tuple(dict.fromkeys(f"drug:{i}" for m in lexicon.find_mentions(f.value) for i in m.ingredients))
-    return Evidence(
-        text=f.value,
-        source="uploaded document",
-        refs=refs,
-        document_id=document_id,
-        field=name,
-        bbox=enclosing_box(f.bbox),
-    )

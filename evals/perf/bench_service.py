@@ -9,17 +9,12 @@ from __future__ import annotations
 import argparse
 import base64
 import json
-import os
-import socket
-import statistics
-import subprocess
-import sys
-import tempfile
 import time
 from pathlib import Path
 
 import httpx
 
+from evals.perf.local_server import local_server, percentiles, rss_mb
 from evals.render.pages import font_files
 
 QUESTIONS = [
@@ -58,86 +53,41 @@ def _leaflet(seed: int) -> bytes:
     return buf.getvalue()
 
 
-def _percentiles(samples: list[float]) -> dict[str, float]:
-    s = sorted(samples)
-    return {"p50": round(statistics.median(s), 1), "p95": round(s[min(len(s) - 1, int(len(s) * 0.95))], 1), "n": len(s)}
-
-
-def _rss_mb(pid: int) -> float:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) / 1024
-    return 0.0
-
-
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--text", type=int, default=50)
     parser.add_argument("--photo", type=int, default=10)
     args = parser.parse_args()
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    var = tempfile.mkdtemp(prefix="rxlens-bench-")
-    env = {
-        **os.environ,
-        "RXLENS_DATABASE_URL": f"sqlite:///{var}/bench.sqlite",
-        "RXLENS_INDEX_PATH": f"{var}/index",
-        "RXLENS_KB_INDEX_PATH": str(Path("var/index/kb").resolve()),
-        "RXLENS_RATE_LIMIT_PER_MINUTE": "0",
-    }
-    started = time.perf_counter()
-    server = subprocess.Popen(
-        [sys.executable, "-m", "app.cli", "serve", "--port", str(port)],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        with httpx.Client(base_url=base, timeout=120) as client:
-            while True:
-                try:
-                    if client.get("/readyz").status_code == 200:
-                        break
-                except httpx.TransportError:
-                    pass
-                if time.perf_counter() - started > 180:
-                    raise SystemExit("server did not become ready")
-                time.sleep(0.2)
-            ready_s = time.perf_counter() - started
+    with local_server("bench") as server, httpx.Client(base_url=server.base_url, timeout=120) as client:
 
-            def chat(content: object) -> float:
-                t = time.perf_counter()
-                r = client.post(
-                    "/v1/chat/completions", json={"model": "rxlens", "messages": [{"role": "user", "content": content}]}
-                )
-                r.raise_for_status()
-                return (time.perf_counter() - t) * 1000
+        def chat(content: object) -> float:
+            t = time.perf_counter()
+            r = client.post(
+                "/v1/chat/completions", json={"model": "rxlens", "messages": [{"role": "user", "content": content}]}
+            )
+            r.raise_for_status()
+            return (time.perf_counter() - t) * 1000
 
-            for q in QUESTIONS:
-                chat(q)
-            text = [chat(QUESTIONS[i % len(QUESTIONS)] + f" ({i})") for i in range(args.text)]
-            photo = []
-            for i in range(args.photo):
-                uri = "data:image/png;base64," + base64.b64encode(_leaflet(i)).decode()
-                photo.append(
-                    chat(
-                        [
-                            {"type": "text", "text": "这药能和辛伐他汀一起吃吗？"},
-                            {"type": "image_url", "image_url": {"url": uri}},
-                        ]
-                    )
+        for q in QUESTIONS:
+            chat(q)
+        text = [chat(QUESTIONS[i % len(QUESTIONS)] + f" ({i})") for i in range(args.text)]
+        photo = []
+        for i in range(args.photo):
+            uri = "data:image/png;base64," + base64.b64encode(_leaflet(i)).decode()
+            photo.append(
+                chat(
+                    [
+                        {"type": "text", "text": "这药能和辛伐他汀一起吃吗？"},
+                        {"type": "image_url", "image_url": {"url": uri}},
+                    ]
                 )
-            results = {
-                "startup_to_ready_s": round(ready_s, 1),
-                "text_chat_ms": _percentiles(text),
-                "photo_chat_ms": _percentiles(photo),
-                "server_rss_mb_warm": round(_rss_mb(server.pid), 0),
-            }
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
+            )
+        results = {
+            "startup_to_ready_s": round(server.ready_s, 1),
+            "text_chat_ms": percentiles(text),
+            "photo_chat_ms": percentiles(photo),
+            "server_rss_mb_warm": round(rss_mb(server.pid), 0),
+        }
     print(json.dumps(results, indent=2))
     out = Path("var/bench/service.json")
     out.parent.mkdir(parents=True, exist_ok=True)

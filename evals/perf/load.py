@@ -14,36 +14,21 @@ import argparse
 import asyncio
 import base64
 import json
-import os
 import random
-import socket
-import subprocess
-import sys
-import tempfile
 import time
 from collections import Counter, defaultdict
 from pathlib import Path
 
 import httpx
 
-from evals.perf.bench_service import QUESTIONS, _leaflet, _rss_mb
+from evals.perf.bench_service import QUESTIONS, _leaflet
+from evals.perf.local_server import local_server, percentiles, rss_mb
 
 CHECKS = [["华法林", "阿司匹林"], ["warfarin", "ibuprofen"], ["氨氯地平", "辛伐他汀"], ["metformin", "paracetamol"]]
 # Photo chats draw from a small pool: some are new readings (OCR), repeats are the owner's stored readings.
 PHOTOS = 24
 KINDS = ["photo", "text", "check"]
 WEIGHTS = [0.2, 0.5, 0.3]
-
-
-def _percentiles(samples: list[float]) -> dict[str, float]:
-    if not samples:
-        return {"n": 0}
-    s = sorted(samples)
-
-    def at(q: float) -> float:
-        return round(s[min(len(s) - 1, int(len(s) * q))], 1)
-
-    return {"n": len(s), "p50": at(0.50), "p95": at(0.95), "p99": at(0.99)}
 
 
 async def _client(
@@ -84,7 +69,7 @@ async def _client(
 async def _sample_rss(pid: int, until: float, samples: list[tuple[float, float]]) -> None:
     start = time.monotonic()
     while time.monotonic() < until:
-        samples.append((time.monotonic() - start, _rss_mb(pid)))
+        samples.append((time.monotonic() - start, rss_mb(pid)))
         await asyncio.sleep(1.0)
 
 
@@ -107,8 +92,8 @@ async def _run(base: str, pid: int, clients: int, seconds: float) -> dict[str, o
         "seconds": round(elapsed, 1),
         "requests": total,
         "throughput_rps": round(total / elapsed, 2),
-        "latency_ms": {kind: _percentiles(v) for kind, v in sorted(latencies.items())},
-        "latency_ms_all": _percentiles([x for v in latencies.values() for x in v]),
+        "latency_ms": {kind: percentiles(v) for kind, v in sorted(latencies.items())},
+        "latency_ms_all": percentiles([x for v in latencies.values() for x in v]),
         "statuses": dict(sorted(statuses.items())),
         "rate_limited_429": statuses.get("429", 0),
         "busy_503": statuses.get("503", 0),
@@ -127,40 +112,8 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=32)
     parser.add_argument("--seconds", type=float, default=120)
     args = parser.parse_args()
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    var = tempfile.mkdtemp(prefix="rxlens-load-")
-    env = {
-        **os.environ,
-        "RXLENS_DATABASE_URL": f"sqlite:///{var}/load.sqlite",
-        "RXLENS_INDEX_PATH": f"{var}/index",
-        "RXLENS_KB_INDEX_PATH": str(Path("var/index/kb").resolve()),
-        # One local owner stands in for many users: the per-owner rate limit would only measure itself.
-        "RXLENS_RATE_LIMIT_PER_MINUTE": "0",
-    }
-    server = subprocess.Popen(
-        [sys.executable, "-m", "app.cli", "serve", "--host", "127.0.0.1", "--port", str(port)],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 180
-        while True:
-            try:
-                if httpx.get(f"{base}/readyz", timeout=2).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            if time.monotonic() > deadline or server.poll() is not None:
-                raise SystemExit("server did not become ready")
-            time.sleep(0.2)
-        results = asyncio.run(_run(base, server.pid, args.clients, args.seconds))
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
+    with local_server("load") as server:
+        results = asyncio.run(_run(server.base_url, server.pid, args.clients, args.seconds))
     print(json.dumps(results, indent=2, ensure_ascii=False))
     out = Path("var/bench/load.json")
     out.parent.mkdir(parents=True, exist_ok=True)

@@ -4,7 +4,6 @@ as a data-URI `image_url` part (the form IM platforms and pharmacy apps send).""
 from __future__ import annotations
 
 import base64
-import importlib.util
 
 import pytest
 from openai import OpenAI
@@ -54,7 +53,6 @@ def test_the_openai_client_reports_errors_as_api_errors(live_server: LiveServer)
 
 
 @pytest.mark.slow
-@pytest.mark.skipif(importlib.util.find_spec("ingestion.pipeline") is None, reason="the OCR pipeline is not merged")
 def test_the_openai_client_sends_a_photo(live_server: LiveServer) -> None:
     image = base64.b64encode(leaflet_png()).decode()
     completion = client_for(live_server).chat.completions.create(

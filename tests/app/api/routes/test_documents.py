@@ -4,7 +4,6 @@ list, read, image, delete; deduplication; owner isolation; bad uploads."""
 from __future__ import annotations
 
 import base64
-import importlib.util
 
 import pytest
 from fastapi.testclient import TestClient
@@ -13,7 +12,6 @@ from tests.app.api.conftest import KEY_A, KEY_B, auth, leaflet_png
 
 pytestmark = [
     pytest.mark.slow,
-    pytest.mark.skipif(importlib.util.find_spec("ingestion.pipeline") is None, reason="the OCR pipeline is not merged"),
 ]
 
 
