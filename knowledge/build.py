@@ -234,6 +234,8 @@ class Builder:
 
     def load_chinese(self) -> None:
         for rec in curated.load_names():
+            if rec.kind == "source_spelling":
+                continue  # a source's misspelling: resolves that source's rows, never offered to users
             self.add_name(rec, [e for t in rec.targets for e in self.resolve(t, "curated names")])
         for rec in chinese.cmekg_inn_pairs():
             self.add_name(rec, self.resolve(rec.targets[0], "cmekg inn pairs"))

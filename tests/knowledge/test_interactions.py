@@ -108,3 +108,13 @@ def test_label_contraindications_missing_from_other_sources(engine: InteractionE
     for pair in (["fluoxetine", "thioridazine"], ["帕罗西汀", "硫利达嗪"]):
         (finding,) = engine.check(pair).interactions
         assert finding.severity is Severity.CONTRAINDICATED
+
+
+def test_source_misspellings_still_join_their_rows(engine: InteractionEngine) -> None:
+    """The ONC high-priority list writes "Moclobamide": rule 31 (triptans + MAOIs) must still reach moclobemide,
+    while a user who types the misspelling is told it was corrected, not handed it as a name."""
+    (finding,) = engine.check(["rizatriptan", "moclobemide"]).interactions
+    assert finding.severity.rank >= Severity.MAJOR.rank
+    assert "onc_high_priority" in {s.name for s in finding.sources}
+    assert engine.lexicon.resolve("moclobamide").corrected_from == "moclobamide"
+    assert engine.lexicon.resolve("medroxyprogesterone").ingredients == ("medroxyprogesterone acetate",)
