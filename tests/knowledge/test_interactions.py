@@ -118,3 +118,5 @@ def test_source_misspellings_still_join_their_rows(engine: InteractionEngine) ->
     assert "onc_high_priority" in {s.name for s in finding.sources}
     assert engine.lexicon.resolve("moclobamide").corrected_from == "moclobamide"
     assert engine.lexicon.resolve("medroxyprogesterone").ingredients == ("medroxyprogesterone acetate",)
+    for botanical in ("hypericum", "贯叶连翘"):  # not Hyperium (rilmenidine), one letter away
+        assert engine.lexicon.resolve(botanical).ingredients == ("st. john's wort",)
