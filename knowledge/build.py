@@ -141,6 +141,7 @@ class Builder:
         self.curated_names: dict[str, tuple[str, ...]] = {}
         self.synonyms: dict[str, tuple[str, ...]] = {}
         self.zh_index: dict[str, tuple[str, ...]] = {}  # norm(chinese name) -> canonical ids
+        self.zh_not_names: set[str] = set()
         self.zh_passage_done: set[str] = set()
         self.wiki_codes = {code for code, _, _ in chinese.wikipedia_atc()}
 
@@ -218,13 +219,14 @@ class Builder:
                 self.class_alias.setdefault(norm(alias), c.class_id)
         for r in curated.load_names():
             self.curated_names[norm(r.name)] = tuple(t[5:] for t in r.targets)
+        self.zh_not_names = {norm(n) for n in curated.zh_not_names()}
 
     def add_name(self, rec: NameRecord, entities: Iterable[str]) -> None:
         ids = tuple(sorted({e[5:] for e in entities if e.startswith("drug:")}))
         if not ids or rec.source not in self.allowed:
             return
         key = (norm(rec.name), rec.kind, "|".join(ids))
-        if not key[0] or key in self.names:
+        if not key[0] or key in self.names or (rec.lang == "zh" and key[0] in self.zh_not_names):
             return
         self.names[key] = NameRecord(rec.name, rec.lang, rec.kind, ids, rec.source, rec.record)
         if rec.lang == "zh":
@@ -263,6 +265,7 @@ class Builder:
 
     def _load_cmekg_products(self) -> None:
         brand_votes: dict[str, Counter[tuple[str, ...]]] = defaultdict(Counter)
+        stem_votes: dict[str, Counter[tuple[str, ...]]] = defaultdict(Counter)
         brand_record: dict[str, str] = {}
         for i, row in enumerate(chinese.cmekg_products(), start=2):
             if row.get("tcm_like") == "True":
@@ -277,6 +280,8 @@ class Builder:
                 for cand in chinese.product_active_candidates(row):
                     found += self._resolve_name(cand, 0)
                 ents = sorted(set(found)) if len(set(found)) >= 2 else []
+            if not ents and not chinese.looks_combined(row):  # "Clopidogrel Bisulfate Tablets"
+                ents = next((e for en in row["en_names"].split(" | ") if (e := self._resolve_name(en, 0))), [])
             if not ents:
                 self.unresolved["cmekg products"] += 1
                 continue
@@ -290,11 +295,20 @@ class Builder:
                     brand_record.setdefault(brand, record)
             if len(ents) == 1:
                 self._product_passages(row, ents[0], record)
+                for name in (zh, generic):  # 硫酸氢氯吡格雷片 -> 氯吡格雷, the name people use
+                    stem = core_forms(name)[-1] if name else ""
+                    if len(stem) >= 3 and has_cjk(stem):
+                        stem_votes[stem][key] += 1
+                        brand_record.setdefault(stem, record)
         for brand, votes in sorted(brand_votes.items()):
             (best, n), *rest = votes.most_common()
             if rest and rest[0][1] == n:
                 continue  # a brand claimed by two different products: ambiguous, left out
             self.add_name(NameRecord(brand, "zh", "brand", (), "cmekg", brand_record[brand]), best)
+        for stem, votes in sorted(stem_votes.items()):
+            if len(votes) > 1 or stem in self.zh_index or stem in self.class_alias:
+                continue  # two drugs share the stem, or it already names something: left out
+            self.add_name(NameRecord(stem, "zh", "generic", (), "cmekg", brand_record[stem]), next(iter(votes)))
 
     def _product_passages(self, row: dict[str, str], entity: str, record: str) -> None:
         fields = {

@@ -27,6 +27,9 @@ _MAX_ZH_LEN = 16
 # Characters that begin no drug name but often stand right before one ("和", "吃", "与"): a near-miss window is
 # never started on them.
 _ZH_FUNCTION_CHARS = frozenset("和与跟及同吃服用在还能把给对是的了或并再也都")
+# Prefixes that make another drug out of a name (去甲肾上腺素 is not 肾上腺素, 右苯丙胺 not 苯丙胺, 琥珀胆碱 not 胆碱):
+# a name found right after one of them, inside a longer unknown word, is not a mention of that name.
+_ZH_DERIVATIVE_PREFIXES = ("去甲", "去氧", "去乙酰", "甲基", "乙基", "双氢", "二氢", "琥珀", "右", "左", "羟", "赖")
 _EN_WORD = re.compile(r"[a-z0-9][a-z0-9'\-]*")
 _CJK_RUN = re.compile(r"[\u3400-\u9fff]+")
 # English words of leaflets and questions that sit within one edit of some drug synonym.
@@ -232,8 +235,10 @@ class Lexicon:
                     break
             else:
                 i += 1
+        derived = [(start - n, length + n) for start, length, *_ in hits if (n := _derivative_prefix(run, start, hits))]
+        hits = [h for h in hits if not _derivative_prefix(run, h[0], hits)]
         covered = [False] * len(run)
-        for start, length, *_ in hits:
+        for start, length in [(h[0], h[1]) for h in hits] + derived:  # a derived word stays unknown: no near miss
             covered[start : start + length] = [True] * length
         i = 0
         while i < len(run):
@@ -312,3 +317,13 @@ class Lexicon:
     def class_name(self, class_id: str, lang: str = "en") -> str:
         en, zh = self.kb.class_names.get(class_id, (class_id, class_id))
         return zh if lang == "zh" else en
+
+
+def _derivative_prefix(run: str, start: int, hits: list[tuple[int, int, NameEntry, bool, float]]) -> int:
+    """The length of a derivative prefix right before the name found at `start` that no other found name covers,
+    or 0."""
+    covered_until = max((s + n for s, n, *_ in hits if s < start), default=0)
+    for prefix in _ZH_DERIVATIVE_PREFIXES:
+        if run.endswith(prefix, 0, start) and start - len(prefix) >= covered_until:
+            return len(prefix)
+    return 0

@@ -114,6 +114,7 @@ _SALTS_ZH_PREFIX = sorted(
         "丁酸",
         "二丙酸",
         "双羟萘酸",
+        "苯甲酸",
     ],
     key=len,
     reverse=True,
@@ -209,6 +210,17 @@ _SALTS_EN = [
     "camsylate",
     "pamoate",
     "etexilate",
+    "bisulfate",
+    "hydrogen sulfate",
+    "hydrogen sulphate",
+    "monobenzoate",
+    "benzoate",
+    "malate",
+    "oxalate",
+    "esylate",
+    "dimesylate",
+    "xinafoate",
+    "furoate",
 ]
 _FORMS_EN_RE = re.compile(r"\b(?:" + "|".join(re.escape(f) for f in sorted(_FORMS_EN, key=len, reverse=True)) + r")\b")
 _SALTS_EN_RE = re.compile(r"\b(?:" + "|".join(_SALTS_EN) + r")\b")

@@ -24,7 +24,12 @@ def cmekg_inn_pairs() -> Iterator[NameRecord]:
     d = source("cmekg").path
     with open(d / "cmekg_inn_zh_en.csv", encoding="utf-8") as f:
         for i, r in enumerate(csv.DictReader(f), start=2):
-            if r["best_for_zh"] == "True" and r["en_validated_by_drugbank"] == "True" and r["drugbank_id"]:
+            if (
+                r["best_for_zh"] == "True"
+                and r["en_validated_by_drugbank"] == "True"
+                and r["drugbank_id"]
+                and not _COMBINATION_NAME.search(r["zh_inn"])
+            ):
                 yield NameRecord(
                     r["zh_inn"],
                     "zh",
@@ -59,6 +64,17 @@ def product_active_candidates(row: dict[str, str]) -> list[str]:
         if 2 <= len(item) <= 12 and not _NOT_ACTIVE.search(item) and not re.search(r"\d", item):
             out.append(item)
     return out
+
+
+# 复方 (compound), 复合, and 氨酚/酚 as the paracetamol part of a combination's name (氨酚曲马多, 酚麻美敏).
+_COMBINATION_NAME = re.compile(r"复方|复合|氨酚|/")
+
+
+def looks_combined(row: dict[str, str]) -> bool:
+    """A product that says it has several actives (复方, 氨酚曲马多: 氨酚 is the paracetamol part of a combination
+    name), whose English name alone (often just "Tramadol") must not make it a single-ingredient product."""
+    text = row["zh_name"] + row.get("generic_name_zh(通用名)", "") + row.get("ingredients(成份)", "")
+    return bool(_COMBINATION_NAME.search(text))
 
 
 def cedict_names() -> Iterator[NameRecord]:

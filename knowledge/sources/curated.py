@@ -45,6 +45,12 @@ def load_names() -> Iterator[NameRecord]:
             )
 
 
+def zh_not_names() -> set[str]:
+    """Words some source gives as a Chinese drug name that are everyday words or fragments (活性, 白金, 碳酸)."""
+    with open(source("rxlens_curated").path / "zh_not_names.csv", encoding="utf-8") as f:
+        return {r["name"] for r in csv.DictReader(f)}
+
+
 def load_class_rules() -> Iterator[PairRecord]:
     path = source("rxlens_curated").path / "class_rules.csv"
     if not path.exists():

@@ -57,7 +57,12 @@ def test_chinese_answer_to_blood_pressure_pills_names_the_member_classes(chain: 
 
 
 def test_unknown_drug_gives_insufficient_data_never_an_all_clear(chain: AnswerChain) -> None:
-    for question in ("Can I take Zorblax with aspirin?", "快乐丸和阿司匹林能一起吃吗？"):
+    # 去甲华法林 is no drug of ours and must not be read as the 华法林 inside it
+    for question in (
+        "Can I take Zorblax with aspirin?",
+        "快乐丸和阿司匹林能一起吃吗？",
+        "去甲华法林和阿司匹林能一起吃吗？",
+    ):
         answer = chain.ask(question)
         assert answer.verdict is Verdict.INSUFFICIENT_DATA
         assert answer.unrecognized

@@ -132,3 +132,29 @@ def test_exact_names_win_over_near_misses_that_start_a_character_early(
     found = lexicon.find_mentions(sentence)
     assert [m.text for m in found] == names
     assert all(m.corrected_from is None for m in found)
+
+
+@pytest.mark.parametrize("text", ["去甲华法林", "甲基布洛芬", "右阿司匹林"])
+def test_a_name_after_a_derivative_prefix_is_not_that_name(lexicon: Lexicon, text: str) -> None:
+    """去甲肾上腺素 is not 肾上腺素: an unknown word that ends in a known name stays unknown, never the shorter drug."""
+    assert not lexicon.resolve(text).recognized
+    assert [m.ingredients for m in lexicon.find_mentions(f"我在吃{text}，还能吃布洛芬吗")] == [("ibuprofen",)]
+
+
+def test_chinese_names_of_high_priority_drugs_and_their_salts(lexicon: Lexicon) -> None:
+    expected = {
+        "去甲肾上腺素": "norepinephrine",  # not 肾上腺素 (epinephrine) inside it
+        "琥珀胆碱": "succinylcholine",  # not 胆碱 (choline)
+        "苯乙肼": "phenelzine",
+        "反苯环丙胺": "tranylcypromine",
+        "氯吡格雷": "clopidogrel",  # only 硫酸氢氯吡格雷 was named before
+        "利扎曲普坦": "rizatriptan",  # 苯甲酸利扎曲普坦
+    }
+    for text, ingredient in expected.items():
+        assert lexicon.resolve(text).ingredients == (ingredient,), text
+    assert lexicon.resolve("氨酚曲马多").ingredients == ("paracetamol", "tramadol")  # 氨酚 is the paracetamol part
+
+
+def test_everyday_words_sources_list_as_drugs_are_not_mentions(lexicon: Lexicon) -> None:
+    text = "本品活性成分为布洛芬，白金色铝塑包装"
+    assert [m.ingredients for m in lexicon.find_mentions(text)] == [("ibuprofen",)]
