@@ -210,6 +210,7 @@ def leaflet_zh(rng: random.Random, columns: int) -> tuple[Canvas, Truth]:
         or f"口服。一次{drug.usual_dose}，一日{drug.per_day}次，或遵医嘱。"
     )
     fields = {
+        "drug_name": drug.product_zh,  # under 【药品名称】 the 通用名称 is the product's name
         "generic_name": drug.product_zh,
         "english_name": drug.product_en,
         "ingredients": ingredients,
@@ -524,6 +525,7 @@ def label(rng: random.Random, columns: int) -> tuple[Canvas, Truth]:
         "pharmacy": pharmacy,
         "patient_name": patient,
         "drug_name": name_line,
+        "strength": drug.strength.upper(),  # printed inside the name line
         "directions": directions,
         "quantity": qty.split(": ")[1],
         "doctor": doctor,

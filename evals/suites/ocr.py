@@ -127,6 +127,7 @@ class FieldsEvaluator(Evaluator):
         fp: dict[str, int] = defaultdict(int)
         fn: dict[str, int] = defaultdict(int)
         drug_hit = drug_n = freq_ok = freq_n = 0
+        failures: list[dict[str, object]] = []
         for p in pages:
             truth: dict[str, str] = p.truth.get("fields", {})
             got = {k: f.value for k, f in p.doc.fields.items()}
@@ -136,6 +137,7 @@ class FieldsEvaluator(Evaluator):
                 else:
                     fp[key] += key in got
                     fn[key] += key in truth
+                    failures.append({"id": p.name, "field": key, "truth": truth.get(key), "got": got.get(key)})
             found = {i for d in p.doc.drugs for i in d.ingredients}
             for d in p.truth.get("drugs", []):
                 drug_n += 1
@@ -166,7 +168,7 @@ class FieldsEvaluator(Evaluator):
             f1 = _f1(tp[key], fp[key], fn[key])
             rows.append(f"| {key} | {prec:.2f} | {rec:.2f} | {f1:.2f} | {tp[key] + fn[key]} |")
             metrics.append(Metric(f"f1_{key}", f1, ds, tp[key] + fn[key], settings))
-        return EvalResult(self.name, "field_f1_micro", metrics, tables=["\n".join(rows)])
+        return EvalResult(self.name, "field_f1_micro", metrics, tables=["\n".join(rows)], failures=failures)
 
 
 def _f1(tp: int, fp: int, fn: int) -> float:

@@ -8,7 +8,7 @@ in a dosage form (片, 胶囊 ...), or on an English label the capitalised name 
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from ingestion.document import Field, Medication
 from ingestion.fields.prescription import ROUTE, normalise_frequency
@@ -24,6 +24,25 @@ _MAKER = re.compile(
 )
 _QTY = re.compile(r"(\d+\s*[片粒袋支]\s*[/／]\s*[盒瓶板]|\d+\s*[片粒袋支](?:胶囊)?|QTY\s*:?\s*(\d+))", re.I)
 _LABEL_NAME = re.compile(r"^[A-Z][A-Z \-]{3,}\s\d+(?:\.\d+)?\s?(?:MG|G|MCG|ML)\b")
+
+
+_RX_NUMBER = re.compile(r"\bRx\s*#|\bREFILLS\b", re.I)
+_CAPS_NAME = re.compile(r"[A-Z][A-Z.'\-]*(?: [A-Z][A-Z.'\-]*){1,3}")
+
+
+def _label_people(
+    lines: Sequence[OcrLine], fields: dict[str, Field], put: Callable[[str, str, Sequence[int]], None]
+) -> None:
+    """A US pharmacy label prints the pharmacy in its top line and the patient, in capitals, right above the drug."""
+    if lines and _CAPS_NAME.fullmatch(lines[0].text.strip()):
+        put("pharmacy", lines[0].text.strip(), [0])
+    name = fields.get("drug_name")
+    if name is None or not name.line_indices or name.line_indices[0] == 0:
+        return
+    above = name.line_indices[0] - 1
+    text = lines[above].text.strip()
+    if above > 0 and _CAPS_NAME.fullmatch(text) and not re.search(r"PHARMACY|DRUG|PRESCRIBER|DATE", text):
+        put("patient_name", text, [above])
 
 
 def parse_package(lines: Sequence[OcrLine], rows: Sequence[Row]) -> tuple[dict[str, Field], list[Medication]]:
@@ -48,6 +67,7 @@ def parse_package(lines: Sequence[OcrLine], rows: Sequence[Row]) -> tuple[dict[s
             and ":" not in text
             and not re.search(r"[\u4e00-\u9fff]", text)
             and not _LABEL_NAME.match(text)
+            and not re.match(r"TAKE\b", text, re.I)
         ):
             put("english_name", text, [i])
         m = _APPROVAL.search(text)
@@ -69,6 +89,8 @@ def parse_package(lines: Sequence[OcrLine], rows: Sequence[Row]) -> tuple[dict[s
             put("pharmacy", text, [i])
         if re.match(r"TAKE\b", text, re.I):
             put("directions", text, [i])
+    if any(_RX_NUMBER.search(ln.text) for ln in lines):
+        _label_people(lines, fields, put)
     for i, ln in enumerate(lines):
         m = _QTY.search(ln.text)
         if m:

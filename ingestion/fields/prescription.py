@@ -114,6 +114,7 @@ _HEADER: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("diagnosis", re.compile(r"(?:临床诊断|诊\s*断)\s*[:：]\s*(.+)$")),
     ("doctor", re.compile(r"(?:医\s*师|医\s*生)\s*[:：]\s*([\u4e00-\u9fff]{2,4})")),
 )
+_DOCTOR_LABEL = re.compile(r"(?:处方)?(?:医\s*师|医\s*生)\s*(?:签名|签字)?\s*[:：]?")
 
 ROUTE = re.compile(
     r"口服|舌下含服|含服|静脉滴注|静滴|静注|肌内注射|肌注|皮下注射|外用|吸入|雾化吸入|滴眼|"
@@ -144,6 +145,12 @@ def parse_header(lines: Sequence[OcrLine], rows: Sequence[Row]) -> dict[str, Fie
                     fields[name] = make_field(name, m.group(1).strip(), lines, [index])
             if "hospital" not in fields and re.search(r"(医院|卫生院|诊所|卫生服务中心)$", text.strip()):
                 fields["hospital"] = make_field("hospital", text.strip(), lines, [index])
+    if "doctor" not in fields:  # "医师" printed as a label, the signature on the next line
+        for i in range(len(lines) - 1):
+            name = lines[i + 1].text.strip()
+            if _DOCTOR_LABEL.fullmatch(lines[i].text.strip()) and re.fullmatch(r"[\u4e00-\u9fff]{2,4}", name):
+                fields["doctor"] = make_field("doctor", name, lines, [i + 1])
+                break
     return fields
 
 

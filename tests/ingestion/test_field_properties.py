@@ -96,3 +96,28 @@ def test_every_n_hours_means_24_over_n_a_day(hours: int) -> None:
     for written in (f"q{hours}h", f"每{hours}小时一次", f"every {hours} hours"):
         freq = normalise_frequency(written)
         assert freq is not None and freq.code == f"q{hours}h" and freq.times_per_day == round(24 / hours, 2)
+
+
+def test_a_signature_under_its_label_is_the_doctor() -> None:
+    lines, rows = page(["北河市第三人民医院", "姓名：张明", "Rp", "阿莫西林胶囊 0.25g 1粒 po tid", "医师", "郭娟"])
+    assert parse_header(lines, make_rows(lines, rows))["doctor"].value == "郭娟"
+    lines, rows = page(["医师", "阿莫西林胶囊"])  # a drug under the label is no signature
+    assert "doctor" not in parse_header(lines, make_rows(lines, rows))
+
+
+def test_pharmacy_label_pharmacy_patient_and_no_directions_as_english_name() -> None:
+    texts = [
+        "GREENFIELD DRUG",
+        "Rx# 3594502",
+        "JAMES BROWN",
+        "DIGOXIN TABLETS 0.25 MG",
+        "TAKE 1 TABLET BY MOUTH EVERY 8 HOURS",
+        "PRESCRIBER: DR. A. PATEL",
+    ]
+    lines, rows = page(texts)
+    fields, _ = parse_package(lines, make_rows(lines, rows))
+    assert fields["pharmacy"].value == "GREENFIELD DRUG"
+    assert fields["patient_name"].value == "JAMES BROWN"
+    assert "english_name" not in fields
+    lines, rows = page(["HEALTHY CARE", "DIGOXIN TABLETS 0.25 MG"])  # no Rx number: a box, not a label
+    assert "patient_name" not in parse_package(lines, make_rows(lines, rows))[0]
