@@ -132,6 +132,9 @@ class Lexicon:
 
     def _best(self, key: str, allow_class: bool = True) -> NameEntry | None:
         entries = [e for e in self.names.get(key, ()) if allow_class or e.kind != "class"]
+        if not entries and allow_class and len(key) > 5 and key.endswith("s") and key.isascii():
+            # a class word in the plural: "MAO inhibitors", "beta blockers"
+            entries = [e for e in self.names.get(key[:-1], ()) if e.kind == "class"]
         if not entries:
             return None
         return min(entries, key=lambda e: (_KIND_RANK.get(e.kind, 9), len(e.targets), e.targets))

@@ -68,6 +68,8 @@ def test_near_misses_are_corrected_and_flagged(lexicon: Lexicon, typo: str, ingr
         ("antibiotic", "antibiotic"),
         ("消炎药", "antibiotic"),
         ("iodinated contrast", "iodinated_contrast"),
+        ("MAO inhibitors", "maoi"),  # plural of a class word
+        ("monoamine oxidase inhibitors", "maoi"),
     ],
 )
 def test_class_words_resolve_to_a_class_with_members(lexicon: Lexicon, text: str, class_id: str) -> None:
