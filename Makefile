@@ -60,7 +60,8 @@ bench-kb: $(STAMP) kb
 bench-service: $(STAMP) kb
 	$(BIN)/python -m evals.perf.bench_service
 
-# 32 clients for 2 minutes on loopback (LOAD_ARGS="--seconds 60" to shorten); figures in var/bench/load.json.
+# 32 clients for 2 minutes on loopback (LOAD_ARGS="--seconds 60" to shorten, "--malloc-arena-max 2" to cap glibc
+# arenas); figures, with the server's RSS every second, in var/bench/load.json.
 load: debian $(STAMP) kb
 	$(BIN)/python -m evals.perf.load $(LOAD_ARGS)
 
