@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import sqlite3
 import threading
-from collections import defaultdict
+from collections import OrderedDict, defaultdict
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -49,17 +49,28 @@ class Passage:
     refs: tuple[str, ...]
 
 
+DEFAULT_INTERACTION_CACHE = 4096
+
+
 class KnowledgeBase:
     """Read access to one compiled knowledge base file. Thread-safe for reads."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, interaction_cache_size: int = DEFAULT_INTERACTION_CACHE) -> None:
+        """
+        Args:
+            path: the compiled SQLite file (`rxlens kb build`).
+            interaction_cache_size: interactions kept in memory once read, least recently used dropped first
+                (about 1 KB each; 0 reads every one from the file).
+        """
         path = Path(path)
         if not path.exists():
             raise KnowledgeBaseMissing(f"No knowledge base at {path}. Build it with `rxlens kb build` (or `make kb`).")
         self.path = path
         self._local = threading.local()
-        # Interaction rows are immutable; a row read once is kept (bounded by the pairs actually asked about).
-        self._interaction_cache: dict[int, Interaction] = {}
+        # Interaction rows are immutable, and the same few pairs are asked about again and again.
+        self.interaction_cache_size = interaction_cache_size
+        self._interaction_cache: OrderedDict[int, Interaction] = OrderedDict()
+        self._cache_lock = threading.Lock()
         con = self._con()
         version = con.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()
         if not version or version[0] != SCHEMA_VERSION:
@@ -87,6 +98,12 @@ class KnowledgeBase:
         for class_id, drug in con.execute("SELECT DISTINCT class_id, drug_id FROM class_members"):
             self.direct_members[class_id].add(drug)
             self.classes_of[drug].add(class_id)
+        # Plain dicts once loaded: looking up a name that is not there must not add an empty entry for it (the
+        # memory would grow with every distinct word users send).
+        self.names = dict(self.names)
+        self.class_children = dict(self.class_children)
+        self.direct_members = dict(self.direct_members)
+        self.classes_of = dict(self.classes_of)
         severities = {s.value: s for s in Severity}
         self.pairs: dict[tuple[str, str], tuple[int, Severity]] = {
             (a, b): (i, severities[s]) for i, a, b, s in con.execute("SELECT id, a, b, severity FROM interactions")
@@ -118,15 +135,22 @@ class KnowledgeBase:
         return self.pairs.get((x, y) if x < y else (y, x))
 
     def clear_cache(self) -> None:
-        self._interaction_cache.clear()
+        with self._cache_lock:
+            self._interaction_cache.clear()
 
     def interaction(self, interaction_id: int) -> Interaction:
-        cached = self._interaction_cache.get(interaction_id)
-        if cached is None:
-            if len(self._interaction_cache) >= 50_000:  # bound the memory; a rare full reset is cheap
-                self._interaction_cache.clear()
-            cached = self._interaction_cache[interaction_id] = self._read_interaction(interaction_id)
-        return cached
+        with self._cache_lock:
+            cached = self._interaction_cache.get(interaction_id)
+            if cached is not None:
+                self._interaction_cache.move_to_end(interaction_id)
+                return cached
+        found = self._read_interaction(interaction_id)
+        if self.interaction_cache_size > 0:
+            with self._cache_lock:
+                self._interaction_cache[interaction_id] = found
+                while len(self._interaction_cache) > self.interaction_cache_size:
+                    self._interaction_cache.popitem(last=False)
+        return found
 
     def _read_interaction(self, interaction_id: int) -> Interaction:
         con = self._con()
