@@ -112,7 +112,11 @@ def memory_report(at_ready: float, samples: list[tuple[float, float, int]]) -> d
     slope, stderr, intercept = _slope(second_half)
     # RSS swings by a hundred MB or more as photos are read and their buffers freed; what stays between
     # readings is the floor (the least RSS within FLOOR_WINDOW_S around each sample), and a leak raises it.
-    floor = [(t, min(m for u, m in rss if abs(u - t) <= FLOOR_WINDOW_S / 2)) for t, m in rss if t >= half_t]
+    floor = [
+        (t, min(m for u, m in rss if abs(u - t) <= FLOOR_WINDOW_S / 2))
+        for t, _ in rss
+        if t >= half_t and t + FLOOR_WINDOW_S / 2 <= rss[-1][0]  # whole windows only: a cut one reads high
+    ]
     floor_slope, floor_stderr, _ = _slope(floor)
     level_mid = intercept + slope * half_t
     level_end = intercept + slope * rss[-1][0]
