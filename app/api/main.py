@@ -32,6 +32,9 @@ _METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"
 
 def create_app(settings: Settings, components: Components | None = None) -> FastAPI:
     components = components or Components(settings)
+    # httpx logs every request's URL at INFO, and a remote image's URL can say whose prescription it is.
+    for name in ("httpx", "httpcore"):
+        logging.getLogger(name).setLevel(logging.WARNING)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
