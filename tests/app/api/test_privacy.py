@@ -157,3 +157,42 @@ def _on_disk(root: Path, needles: list[bytes]) -> dict[bytes, list[str]]:
                 if n in data:
                     found.setdefault(n, []).append(str(path.relative_to(root)))
     return found
+
+
+@pytest.mark.slow
+def test_deleting_a_document_takes_its_quotes_out_of_conversations(make_app: AppFactory, tmp_path: Path) -> None:
+    """A conversation outlives the document it quoted; after DELETE it keeps its verdict and citation numbers
+    but none of the document's text, in what the API returns and in the database file."""
+    with TestClient(make_app()) as c:
+        up = c.post("/v1/documents", files={"file": ("leaflet.png", leaflet_png(), "image/png")})
+        assert up.status_code == 201
+        doc = up.json()
+        asked = {"messages": [{"role": "user", "content": "这药能和辛伐他汀一起吃吗？"}]}
+        r = c.post("/v1/chat/completions", json={**asked, "rxlens": {"document_ids": [doc["id"]]}})
+        assert r.status_code == 200
+        first = r.json()
+        cited = [x for x in first["rxlens"]["citations"] if x.get("document_id") == doc["id"]]
+        assert cited, first["rxlens"]["citations"]
+        quote = cited[0]["text"]
+        conversation = first["rxlens"]["conversation_id"]
+        # A second turn with no attachment: the owner's documents are searched, and may be quoted again.
+        r = c.post("/v1/chat/completions", json={**asked, "rxlens": {"conversation_id": conversation}})
+        assert r.status_code == 200
+        url = f"/v1/conversations/{conversation}"
+        assert quote in c.get(url).text
+        needles = _forms(quote[:12])
+        assert _on_disk(tmp_path, needles)
+
+        assert c.delete(f"/v1/documents/{doc['id']}").status_code == 204
+        kept = c.get(url)
+        assert kept.status_code == 200
+        messages = kept.json()["messages"]
+        assert len(messages) == 4 and quote[:12] not in kept.text
+        answer = messages[1]["content"]
+        assert answer.startswith(first["choices"][0]["message"]["content"][:10])  # the verdict line stays
+        assert "已被删除" in answer and "[1]" in answer
+        assert all(doc["id"] not in m["document_ids"] for m in messages)
+        assert not _on_disk(tmp_path, needles), _on_disk(tmp_path, needles)
+        # The conversation goes on.
+        r = c.post("/v1/chat/completions", json={**asked, "rxlens": {"conversation_id": conversation}})
+        assert r.status_code == 200 and quote[:12] not in r.text
