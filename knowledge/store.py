@@ -6,9 +6,12 @@ the SQLite file on demand, so loading stays well under a second.
 
 from __future__ import annotations
 
+import queue
 import sqlite3
 import threading
 from collections import OrderedDict, defaultdict
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -50,6 +53,7 @@ class Passage:
 
 
 DEFAULT_INTERACTION_CACHE = 4096
+IDLE_CONNECTIONS = 8
 
 
 class KnowledgeBase:
@@ -66,16 +70,19 @@ class KnowledgeBase:
         if not path.exists():
             raise KnowledgeBaseMissing(f"No knowledge base at {path}. Build it with `rxlens kb build` (or `make kb`).")
         self.path = path
-        self._local = threading.local()
+        self._idle: queue.Queue[sqlite3.Connection] = queue.Queue(maxsize=IDLE_CONNECTIONS)
         # Interaction rows are immutable, and the same few pairs are asked about again and again.
         self.interaction_cache_size = interaction_cache_size
         self._interaction_cache: OrderedDict[int, Interaction] = OrderedDict()
         self._cache_lock = threading.Lock()
-        con = self._con()
+        with self._connection() as con:
+            self._read_tables(con)
+
+    def _read_tables(self, con: sqlite3.Connection) -> None:
         version = con.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()
         if not version or version[0] != SCHEMA_VERSION:
             raise KnowledgeBaseMissing(
-                f"The knowledge base at {path} is from another version. Rebuild it with `rxlens kb build --force`."
+                f"The knowledge base at {self.path} is from another version. Rebuild it with `rxlens kb build --force`."
             )
         self.input_hash = con.execute("SELECT value FROM meta WHERE key='input_hash'").fetchone()[0]
         self.names: dict[str, list[NameEntry]] = defaultdict(list)
@@ -112,12 +119,22 @@ class KnowledgeBase:
             r[0]: (r[1], r[2]) for r in con.execute("SELECT name, title, license FROM sources")
         }
 
-    def _con(self) -> sqlite3.Connection:
-        con = getattr(self._local, "con", None)
-        if con is None:
+    @contextmanager
+    def _connection(self) -> Iterator[sqlite3.Connection]:
+        """A read-only connection, borrowed from a few kept open. Not one per thread: the threads that read come
+        and go (LangChain starts new ones for every question), and each would open a connection, fill its page
+        cache and drop it again."""
+        try:
+            con = self._idle.get_nowait()
+        except queue.Empty:
             con = sqlite3.connect(f"file:{self.path}?mode=ro", uri=True, check_same_thread=False)
-            self._local.con = con
-        return con
+        try:
+            yield con
+        finally:
+            try:
+                self._idle.put_nowait(con)
+            except queue.Full:
+                con.close()
 
     def members(self, class_id: str) -> set[str]:
         """All ingredients of a class, through its sub-classes."""
@@ -153,19 +170,19 @@ class KnowledgeBase:
         return found
 
     def _read_interaction(self, interaction_id: int) -> Interaction:
-        con = self._con()
-        row = con.execute(
-            "SELECT a, b, severity, summary, mechanism, management FROM interactions WHERE id=?",
-            (interaction_id,),
-        ).fetchone()
-        sources = tuple(
-            SourceRef(name, record, license_, word)
-            for name, record, license_, word in con.execute(
-                "SELECT source, record, license, severity_word FROM interaction_sources WHERE interaction_id=? "
-                "ORDER BY source, record",
+        with self._connection() as con:
+            row = con.execute(
+                "SELECT a, b, severity, summary, mechanism, management FROM interactions WHERE id=?",
                 (interaction_id,),
+            ).fetchone()
+            sources = tuple(
+                SourceRef(name, record, license_, word)
+                for name, record, license_, word in con.execute(
+                    "SELECT source, record, license, severity_word FROM interaction_sources WHERE interaction_id=? "
+                    "ORDER BY source, record",
+                    (interaction_id,),
+                )
             )
-        )
         return Interaction(
             a=row[0],
             b=row[1],
@@ -178,29 +195,28 @@ class KnowledgeBase:
         )
 
     def interaction_zh(self, interaction_id: int) -> tuple[str, str]:
-        row = (
-            self._con()
-            .execute("SELECT summary_zh, management_zh FROM interactions WHERE id=?", (interaction_id,))
-            .fetchone()
-        )
+        with self._connection() as con:
+            row = con.execute(
+                "SELECT summary_zh, management_zh FROM interactions WHERE id=?", (interaction_id,)
+            ).fetchone()
         return (row[0] or "", row[1] or "") if row else ("", "")
 
     def passages(self, refs: list[str] | None = None) -> list[Passage]:
         """Passages about any of `refs` ("drug:x", "class:y"), or all passages when refs is None."""
-        con = self._con()
-        if refs is None:
-            ids = None
-        else:
-            marks = ",".join("?" * len(refs))
-            ids = {r[0] for r in con.execute(f"SELECT passage_id FROM passage_refs WHERE ref IN ({marks})", refs)}
-        out = []
-        ref_map: dict[str, list[str]] = defaultdict(list)
-        for pid, ref in con.execute("SELECT passage_id, ref FROM passage_refs"):
-            ref_map[pid].append(ref)
-        for pid, kind, section, lang, title, text, source, record, license_ in con.execute(
-            "SELECT id, kind, section, lang, title, text, source, record, license FROM passages ORDER BY id"
-        ):
-            if ids is None or pid in ids:
-                refs_ = tuple(ref_map.get(pid, ()))
-                out.append(Passage(pid, kind, section, lang, title, text, source, record, license_, refs_))
+        with self._connection() as con:
+            if refs is None:
+                ids = None
+            else:
+                marks = ",".join("?" * len(refs))
+                ids = {r[0] for r in con.execute(f"SELECT passage_id FROM passage_refs WHERE ref IN ({marks})", refs)}
+            out = []
+            ref_map: dict[str, list[str]] = defaultdict(list)
+            for pid, ref in con.execute("SELECT passage_id, ref FROM passage_refs"):
+                ref_map[pid].append(ref)
+            for pid, kind, section, lang, title, text, source, record, license_ in con.execute(
+                "SELECT id, kind, section, lang, title, text, source, record, license FROM passages ORDER BY id"
+            ):
+                if ids is None or pid in ids:
+                    refs_ = tuple(ref_map.get(pid, ()))
+                    out.append(Passage(pid, kind, section, lang, title, text, source, record, license_, refs_))
         return out
