@@ -89,6 +89,10 @@ class DocumentRepository:
                 out.setdefault(owner, set()).add(document_id)
         return out
 
+    def ids_of(self, owner: str) -> set[str]:
+        with self.db.transaction() as s:
+            return set(s.scalars(select(DocumentRow.id).where(DocumentRow.owner == owner)))
+
     def get(self, owner: str, document_id: str) -> DocumentRow:
         with self.db.transaction() as s:
             row = s.scalars(
