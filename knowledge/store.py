@@ -6,7 +6,6 @@ the SQLite file on demand, so loading stays well under a second.
 
 from __future__ import annotations
 
-import queue
 import sqlite3
 import threading
 from collections import OrderedDict, defaultdict
@@ -70,7 +69,8 @@ class KnowledgeBase:
         if not path.exists():
             raise KnowledgeBaseMissing(f"No knowledge base at {path}. Build it with `rxlens kb build` (or `make kb`).")
         self.path = path
-        self._idle: queue.Queue[sqlite3.Connection] = queue.Queue(maxsize=IDLE_CONNECTIONS)
+        self._idle: list[sqlite3.Connection] = []
+        self._idle_lock = threading.Lock()
         # Interaction rows are immutable, and the same few pairs are asked about again and again.
         self.interaction_cache_size = interaction_cache_size
         self._interaction_cache: OrderedDict[int, Interaction] = OrderedDict()
@@ -125,15 +125,17 @@ class KnowledgeBase:
         and go (LangChain starts new ones for every question), and each would open a connection, fill its page
         cache and drop it again."""
         try:
-            con = self._idle.get_nowait()
-        except queue.Empty:
+            con = self._idle.pop()  # atomic: no lock on the way out, taken for every record read
+        except IndexError:
             con = sqlite3.connect(f"file:{self.path}?mode=ro", uri=True, check_same_thread=False)
         try:
             yield con
         finally:
-            try:
-                self._idle.put_nowait(con)
-            except queue.Full:
+            with self._idle_lock:
+                kept = len(self._idle) < IDLE_CONNECTIONS
+                if kept:
+                    self._idle.append(con)
+            if not kept:
                 con.close()
 
     def members(self, class_id: str) -> set[str]:

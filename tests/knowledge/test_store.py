@@ -68,4 +68,4 @@ def test_threads_that_come_and_go_share_a_few_connections(kb_path: Path, monkeyp
     assert len(opened) == 0  # the connection that loaded the tables served them all
     with ThreadPoolExecutor(32) as pool:  # many at once: more open for a while, few stay
         list(pool.map(kb.interaction, ids * 4))
-    assert kb._idle.qsize() <= store.IDLE_CONNECTIONS
+    assert len(kb._idle) <= store.IDLE_CONNECTIONS
