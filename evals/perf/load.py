@@ -37,8 +37,8 @@ CHECKS = [["华法林", "阿司匹林"], ["warfarin", "ibuprofen"], ["氨氯地�
 PHOTOS = 24
 KINDS = ["photo", "text", "check"]
 WEIGHTS = [0.2, 0.5, 0.3]
-# A floor rising slower than this (MB per minute) over the second half counts as flat: RSS moves by a few MB
-# as pages are touched and returned, and one minute of samples cannot resolve less.
+# A floor rising slower than this (MB per minute) over the second half, by two standard errors, counts as flat:
+# RSS moves by a few MB as pages are touched and returned, and one minute of samples cannot resolve less.
 FLAT_MB_PER_MIN = 5.0
 FLOOR_WINDOW_S = 10.0
 
@@ -132,10 +132,19 @@ def memory_report(at_ready: float, samples: list[tuple[float, float, int]]) -> d
         "second_half_growth": round(level_end - level_mid),
         "second_half_floor_slope_mb_per_min": round(per_min, 1),
         "second_half_floor_slope_stderr": round(floor_stderr * 60, 1),
-        "flat": abs(per_min) <= FLAT_MB_PER_MIN,
+        "memory": _verdict(per_min, floor_stderr * 60),
         "threads_peak": max(n for _, _, n in samples),
         "threads_last": samples[-1][2],
     }
+
+
+def _verdict(slope: float, stderr: float) -> str:
+    """flat or growing only when two standard errors either side of the floor's slope agree."""
+    if slope + 2 * stderr <= FLAT_MB_PER_MIN:
+        return "flat"
+    if slope - 2 * stderr > FLAT_MB_PER_MIN:
+        return "growing"
+    return "inconclusive: run longer (--seconds)"
 
 
 async def _run(base: str, pid: int, clients: int, seconds: float) -> dict[str, object]:
