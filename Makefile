@@ -51,7 +51,7 @@ pytest: $(STAMP) kb
 test: debian $(STAMP) lint typecheck kb pytest
 
 # glibc gives each of the server's many threads (request pool, OCR, a few per question for LangChain's parallel
-# steps) one of up to 8 arenas per core; two kept peak RSS about 110 MB lower, at no throughput cost we could
+# steps) one of up to 8 arenas per core; two kept peak RSS 100 to 250 MB lower, at no throughput cost we could
 # measure on the shared 2-core machine (make load).
 SERVE_ENV := MALLOC_ARENA_MAX=2
 
