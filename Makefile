@@ -50,9 +50,14 @@ pytest: $(STAMP) kb
 
 test: debian $(STAMP) lint typecheck kb pytest
 
+# glibc gives each of the server's many threads (request pool, OCR, a few per question for LangChain's parallel
+# steps) one of up to 8 arenas per core; two kept peak RSS 100 to 250 MB lower, at no throughput cost we could
+# measure on the shared 2-core machine (make load).
+SERVE_ENV := MALLOC_ARENA_MAX=2
+
 serve: debian $(STAMP) kb
 	@echo "RxLens: http://127.0.0.1:8000/"
-	$(BIN)/rxlens serve --host 127.0.0.1 --port 8000
+	$(SERVE_ENV) $(BIN)/rxlens serve --host 127.0.0.1 --port 8000
 
 bench-kb: $(STAMP) kb
 	$(BIN)/python -m evals.perf.bench_check
@@ -60,9 +65,10 @@ bench-kb: $(STAMP) kb
 bench-service: $(STAMP) kb
 	$(BIN)/python -m evals.perf.bench_service
 
-# 32 clients for 2 minutes on loopback (LOAD_ARGS="--seconds 60" to shorten); figures in var/bench/load.json.
+# 32 clients for 2 minutes on loopback against a server run as `make serve` runs it (LOAD_ARGS="--seconds 60" to
+# shorten, SERVE_ENV= for glibc's default arenas); figures, with the server's RSS every second, in var/bench/load.json.
 load: debian $(STAMP) kb
-	$(BIN)/python -m evals.perf.load $(LOAD_ARGS)
+	$(SERVE_ENV) $(BIN)/python -m evals.perf.load $(LOAD_ARGS)
 
 bench-ocr: debian $(STAMP) kb
 	$(BIN)/python -m evals.perf.bench_ocr

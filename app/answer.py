@@ -2,11 +2,20 @@
 
 from __future__ import annotations
 
+import copy
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
 from knowledge.models import DrugMention, Duplicate, Interaction
+
+QUOTE_CHARS = 220
+DELETED_SOURCE = "deleted document"
+_DELETED_QUOTE = {"zh": "（所引用的文档已被删除）", "en": "(quoted from a document that has been deleted)"}
+_DELETED_ANSWER = {
+    "zh": "这条回答引用了一份已被删除的文档，内容已移除。如需要，请重新提问。",
+    "en": "This answer quoted a document that has since been deleted, so its text was removed. Ask again if needed.",
+}
 
 
 class Verdict(StrEnum):
@@ -95,3 +104,38 @@ class Evidence:
     field: str | None = None
     bbox: list[list[float]] | None = None
     score: float = 0.0
+
+
+def quoted(text: str) -> str:
+    """How an answer quotes evidence: whole, or its first QUOTE_CHARS characters and an ellipsis."""
+    return text if len(text) <= QUOTE_CHARS else text[:QUOTE_CHARS].rstrip() + "…"
+
+
+def without_document(answer: str, result: dict[str, Any], document_id: str) -> tuple[str, dict[str, Any]]:
+    """A stored answer (`Answer.to_json()` and its text) with what it quoted from a deleted document taken out.
+
+    Each quote in the text becomes a notice, and each citation of the document keeps its number (so the [n]
+    markers still resolve) but loses its text and box. An answer an LLM rephrased may quote in other words, so
+    its text is replaced whole. Returns the inputs unchanged when the answer did not cite the document.
+    """
+    cited = [c for c in result.get("citations", []) if c.get("document_id") == document_id]
+    if not cited:
+        return answer, result
+    lang = "zh" if result.get("language") == "zh" else "en"
+    text = answer
+    verbatim = str(result.get("composer", "")).startswith("template")
+    for citation in cited:
+        quote = quoted(str(citation.get("text", "")))
+        if quote and quote in text:
+            text = text.replace(quote, _DELETED_QUOTE[lang])
+        elif quote:
+            verbatim = False
+    if not verbatim:
+        text = _DELETED_ANSWER[lang]
+    redacted = copy.deepcopy(result)
+    redacted["answer"] = text
+    for citation in redacted["citations"]:
+        if citation.get("document_id") == document_id:
+            citation.update(source=DELETED_SOURCE, text="")
+            citation.pop("bbox", None)
+    return text, redacted

@@ -39,7 +39,7 @@ class Components:
 
     @cached_property
     def kb(self) -> KnowledgeBase:
-        return KnowledgeBase(self.settings.knowledge_base)
+        return KnowledgeBase(self.settings.knowledge_base, self.settings.interaction_cache_size)
 
     @cached_property
     def lexicon(self) -> Lexicon:

@@ -10,14 +10,13 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Protocol
 
-from app.answer import Answer, Citation, Evidence, Verdict
+from app.answer import Answer, Citation, Evidence, Verdict, quoted
 from app.understanding import Query
 from knowledge.lexicon import Lexicon
 from knowledge.models import CheckResult, Interaction, Severity
 from knowledge.normalize import has_cjk
 
 MAX_FINDINGS = 8
-QUOTE_CHARS = 220
 
 
 def decide_verdict(query: Query, result: CheckResult) -> Verdict:
@@ -254,7 +253,7 @@ class TemplateComposer:
         return lines
 
     def _quote(self, ev: Evidence, zh: bool, cite: Cite) -> str:
-        quote = ev.text if len(ev.text) <= QUOTE_CHARS else ev.text[:QUOTE_CHARS].rstrip() + "…"
+        quote = quoted(ev.text)
         if ev.document_id:
             key, field = "leaflet", ev.field or ""
             n = cite(

@@ -31,6 +31,13 @@ class Settings(BaseSettings):
     hnsw_threshold: int = Field(50_000, ge=1, description="Vectors past which an index is HNSW instead of exact.")
     faiss_gpu: bool = Field(True, description="Put vector indexes on the GPU when faiss has GPU support and sees one.")
     embedding_cache_size: int = Field(4096, ge=0, description="Recently embedded texts whose vectors are kept.")
+    interaction_cache_size: int = Field(
+        4096, ge=0, description="Interaction records kept in memory once read (about 1 KB each), LRU."
+    )
+    owner_indexes_in_memory: int = Field(
+        64, ge=1, description="Owners whose document index stays loaded (LRU; the others are read from disk again)."
+    )
+    owner_indexes_memory_mb: int = Field(128, ge=1, description="Memory those loaded owner indexes may take.")
     retrieval_candidates: int = Field(50, ge=1, description="Hits per ranked list (dense, BM25) before fusion.")
 
     # An optional LLM that may only rephrase the template answer (OpenAI-compatible: vLLM, Ollama).

@@ -28,7 +28,12 @@ def embedder_for(settings: Settings) -> Embedder:
 
 def _document_indexes(settings: Settings) -> DocumentIndexes:
     return DocumentIndexes(
-        settings.owner_index_dir, embedder_for(settings), settings.hnsw_threshold, settings.faiss_gpu
+        settings.owner_index_dir,
+        embedder_for(settings),
+        settings.hnsw_threshold,
+        settings.faiss_gpu,
+        max_loaded=settings.owner_indexes_in_memory,
+        max_loaded_bytes=settings.owner_indexes_memory_mb * 2**20,
     )
 
 

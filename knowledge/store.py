@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import sqlite3
 import threading
-from collections import defaultdict
+from collections import OrderedDict, defaultdict
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -49,22 +51,38 @@ class Passage:
     refs: tuple[str, ...]
 
 
+DEFAULT_INTERACTION_CACHE = 4096
+IDLE_CONNECTIONS = 8
+
+
 class KnowledgeBase:
     """Read access to one compiled knowledge base file. Thread-safe for reads."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, interaction_cache_size: int = DEFAULT_INTERACTION_CACHE) -> None:
+        """
+        Args:
+            path: the compiled SQLite file (`rxlens kb build`).
+            interaction_cache_size: interactions kept in memory once read, least recently used dropped first
+                (about 1 KB each; 0 reads every one from the file).
+        """
         path = Path(path)
         if not path.exists():
             raise KnowledgeBaseMissing(f"No knowledge base at {path}. Build it with `rxlens kb build` (or `make kb`).")
         self.path = path
-        self._local = threading.local()
-        # Interaction rows are immutable; a row read once is kept (bounded by the pairs actually asked about).
-        self._interaction_cache: dict[int, Interaction] = {}
-        con = self._con()
+        self._idle: list[sqlite3.Connection] = []
+        self._idle_lock = threading.Lock()
+        # Interaction rows are immutable, and the same few pairs are asked about again and again.
+        self.interaction_cache_size = interaction_cache_size
+        self._interaction_cache: OrderedDict[int, Interaction] = OrderedDict()
+        self._cache_lock = threading.Lock()
+        with self._connection() as con:
+            self._read_tables(con)
+
+    def _read_tables(self, con: sqlite3.Connection) -> None:
         version = con.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()
         if not version or version[0] != SCHEMA_VERSION:
             raise KnowledgeBaseMissing(
-                f"The knowledge base at {path} is from another version. Rebuild it with `rxlens kb build --force`."
+                f"The knowledge base at {self.path} is from another version. Rebuild it with `rxlens kb build --force`."
             )
         self.input_hash = con.execute("SELECT value FROM meta WHERE key='input_hash'").fetchone()[0]
         self.names: dict[str, list[NameEntry]] = defaultdict(list)
@@ -87,6 +105,12 @@ class KnowledgeBase:
         for class_id, drug in con.execute("SELECT DISTINCT class_id, drug_id FROM class_members"):
             self.direct_members[class_id].add(drug)
             self.classes_of[drug].add(class_id)
+        # Plain dicts once loaded: looking up a name that is not there must not add an empty entry for it (the
+        # memory would grow with every distinct word users send).
+        self.names = dict(self.names)
+        self.class_children = dict(self.class_children)
+        self.direct_members = dict(self.direct_members)
+        self.classes_of = dict(self.classes_of)
         severities = {s.value: s for s in Severity}
         self.pairs: dict[tuple[str, str], tuple[int, Severity]] = {
             (a, b): (i, severities[s]) for i, a, b, s in con.execute("SELECT id, a, b, severity FROM interactions")
@@ -95,12 +119,24 @@ class KnowledgeBase:
             r[0]: (r[1], r[2]) for r in con.execute("SELECT name, title, license FROM sources")
         }
 
-    def _con(self) -> sqlite3.Connection:
-        con = getattr(self._local, "con", None)
-        if con is None:
+    @contextmanager
+    def _connection(self) -> Iterator[sqlite3.Connection]:
+        """A read-only connection, borrowed from a few kept open. Not one per thread: the threads that read come
+        and go (LangChain starts new ones for every question), and each would open a connection, fill its page
+        cache and drop it again."""
+        try:
+            con = self._idle.pop()  # atomic: no lock on the way out, taken for every record read
+        except IndexError:
             con = sqlite3.connect(f"file:{self.path}?mode=ro", uri=True, check_same_thread=False)
-            self._local.con = con
-        return con
+        try:
+            yield con
+        finally:
+            with self._idle_lock:
+                kept = len(self._idle) < IDLE_CONNECTIONS
+                if kept:
+                    self._idle.append(con)
+            if not kept:
+                con.close()
 
     def members(self, class_id: str) -> set[str]:
         """All ingredients of a class, through its sub-classes."""
@@ -118,30 +154,37 @@ class KnowledgeBase:
         return self.pairs.get((x, y) if x < y else (y, x))
 
     def clear_cache(self) -> None:
-        self._interaction_cache.clear()
+        with self._cache_lock:
+            self._interaction_cache.clear()
 
     def interaction(self, interaction_id: int) -> Interaction:
-        cached = self._interaction_cache.get(interaction_id)
-        if cached is None:
-            if len(self._interaction_cache) >= 50_000:  # bound the memory; a rare full reset is cheap
-                self._interaction_cache.clear()
-            cached = self._interaction_cache[interaction_id] = self._read_interaction(interaction_id)
-        return cached
+        with self._cache_lock:
+            cached = self._interaction_cache.get(interaction_id)
+            if cached is not None:
+                self._interaction_cache.move_to_end(interaction_id)
+                return cached
+        found = self._read_interaction(interaction_id)
+        if self.interaction_cache_size > 0:
+            with self._cache_lock:
+                self._interaction_cache[interaction_id] = found
+                while len(self._interaction_cache) > self.interaction_cache_size:
+                    self._interaction_cache.popitem(last=False)
+        return found
 
     def _read_interaction(self, interaction_id: int) -> Interaction:
-        con = self._con()
-        row = con.execute(
-            "SELECT a, b, severity, summary, mechanism, management FROM interactions WHERE id=?",
-            (interaction_id,),
-        ).fetchone()
-        sources = tuple(
-            SourceRef(name, record, license_, word)
-            for name, record, license_, word in con.execute(
-                "SELECT source, record, license, severity_word FROM interaction_sources WHERE interaction_id=? "
-                "ORDER BY source, record",
+        with self._connection() as con:
+            row = con.execute(
+                "SELECT a, b, severity, summary, mechanism, management FROM interactions WHERE id=?",
                 (interaction_id,),
+            ).fetchone()
+            sources = tuple(
+                SourceRef(name, record, license_, word)
+                for name, record, license_, word in con.execute(
+                    "SELECT source, record, license, severity_word FROM interaction_sources WHERE interaction_id=? "
+                    "ORDER BY source, record",
+                    (interaction_id,),
+                )
             )
-        )
         return Interaction(
             a=row[0],
             b=row[1],
@@ -154,29 +197,28 @@ class KnowledgeBase:
         )
 
     def interaction_zh(self, interaction_id: int) -> tuple[str, str]:
-        row = (
-            self._con()
-            .execute("SELECT summary_zh, management_zh FROM interactions WHERE id=?", (interaction_id,))
-            .fetchone()
-        )
+        with self._connection() as con:
+            row = con.execute(
+                "SELECT summary_zh, management_zh FROM interactions WHERE id=?", (interaction_id,)
+            ).fetchone()
         return (row[0] or "", row[1] or "") if row else ("", "")
 
     def passages(self, refs: list[str] | None = None) -> list[Passage]:
         """Passages about any of `refs` ("drug:x", "class:y"), or all passages when refs is None."""
-        con = self._con()
-        if refs is None:
-            ids = None
-        else:
-            marks = ",".join("?" * len(refs))
-            ids = {r[0] for r in con.execute(f"SELECT passage_id FROM passage_refs WHERE ref IN ({marks})", refs)}
-        out = []
-        ref_map: dict[str, list[str]] = defaultdict(list)
-        for pid, ref in con.execute("SELECT passage_id, ref FROM passage_refs"):
-            ref_map[pid].append(ref)
-        for pid, kind, section, lang, title, text, source, record, license_ in con.execute(
-            "SELECT id, kind, section, lang, title, text, source, record, license FROM passages ORDER BY id"
-        ):
-            if ids is None or pid in ids:
-                refs_ = tuple(ref_map.get(pid, ()))
-                out.append(Passage(pid, kind, section, lang, title, text, source, record, license_, refs_))
+        with self._connection() as con:
+            if refs is None:
+                ids = None
+            else:
+                marks = ",".join("?" * len(refs))
+                ids = {r[0] for r in con.execute(f"SELECT passage_id FROM passage_refs WHERE ref IN ({marks})", refs)}
+            out = []
+            ref_map: dict[str, list[str]] = defaultdict(list)
+            for pid, ref in con.execute("SELECT passage_id, ref FROM passage_refs"):
+                ref_map[pid].append(ref)
+            for pid, kind, section, lang, title, text, source, record, license_ in con.execute(
+                "SELECT id, kind, section, lang, title, text, source, record, license FROM passages ORDER BY id"
+            ):
+                if ids is None or pid in ids:
+                    refs_ = tuple(ref_map.get(pid, ()))
+                    out.append(Passage(pid, kind, section, lang, title, text, source, record, license_, refs_))
         return out

@@ -27,10 +27,12 @@ from knowledge.errors import InvalidInput, NoTextFound, NotFound, UnsupportedMed
 from knowledge.lexicon import Lexicon
 from knowledge.models import DrugMention
 from knowledge.normalize import has_cjk
-from knowledge.retrieval.chunks import document_chunks
+from knowledge.retrieval.chunks import Chunk, document_chunks
 from knowledge.retrieval.documents import DocumentIndexes
 
 log = logging.getLogger(__name__)
+
+REINDEX_BATCH = 256  # chunks per embedding batch and index save when start-up reconciliation re-indexes
 
 ACCEPTED_TYPES = {
     "image/jpeg",
@@ -124,9 +126,11 @@ class DocumentLibrary:
     def _index_document(self, owner: str, row: DocumentRow) -> None:
         """Each field of a stored document becomes retrievable by its owner, and by no one else."""
         indexes = self._index() if self._index is not None else None
-        if indexes is None:
-            return
-        chunks = [
+        if indexes is not None:
+            indexes.add_document(owner, self._chunks(owner, row))
+
+    def _chunks(self, owner: str, row: DocumentRow) -> list[Chunk]:
+        return [
             c
             for ev in self.context(row).fields
             for c in document_chunks(
@@ -139,7 +143,6 @@ class DocumentLibrary:
                 boxes=(tuple((p[0], p[1]) for p in ev.bbox),) if ev.bbox else (),
             )
         ]
-        indexes.add_document(owner, chunks)
 
     def reconcile(self) -> tuple[int, int]:
         """Make the owners' indexes agree with the database (run at start-up): a process killed between a
@@ -155,15 +158,22 @@ class DocumentLibrary:
             for document_id in indexed - ids:
                 indexes.delete_document(owner, document_id)
                 dropped += 1
-            for document_id in sorted(ids - indexed):
-                # Requests are served while this runs: a document deleted meanwhile is simply skipped.
-                try:
-                    row = self.repository.get(owner, document_id)
-                except NotFound:
-                    continue
-                if self.context(row).fields:  # a document with no fields has nothing to index
-                    self._index_document(owner, row)
-                    added += 1
+            missing = sorted(ids - indexed)
+            readded: set[str] = set()
+            while missing:
+                # Embedded and saved a batch at a time, not a document at a time (a save is a new fsynced version).
+                chunks: list[Chunk] = []
+                while missing and len(chunks) < REINDEX_BATCH:
+                    try:
+                        chunks += self._chunks(owner, self.repository.get(owner, missing.pop()))
+                    except NotFound:  # requests are served meanwhile: a document deleted since is skipped
+                        continue
+                indexes.add_document(owner, chunks)
+                readded |= {c.document_id for c in chunks if c.document_id}
+            if readded:
+                added += len(readded)
+                for document_id in readded - self.repository.ids_of(owner):  # deleted while being re-indexed
+                    indexes.delete_document(owner, document_id)
         return added, dropped
 
     async def delete(self, owner: str, document_id: str) -> None:

@@ -27,10 +27,14 @@ from app.metrics import Metrics
 log = logging.getLogger("rxlens.api")
 
 WEB_DIR = Path(__file__).resolve().parent.parent / "web"
+_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
 
 
 def create_app(settings: Settings, components: Components | None = None) -> FastAPI:
     components = components or Components(settings)
+    # httpx logs every request's URL at INFO, and a remote image's URL can say whose prescription it is.
+    for name in ("httpx", "httpcore"):
+        logging.getLogger(name).setLevel(logging.WARNING)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -103,5 +107,7 @@ class RequestMetrics:
         finally:
             elapsed = time.perf_counter() - started
             route = getattr(scope.get("route"), "path", None) or ("/static" if status < 400 else "unmatched")
-            self.metrics.request_seconds.labels(scope["method"], route, str(status)).observe(elapsed)
-            log.info("%s %s %d %dB %.1fms", scope["method"], route, status, sent, elapsed * 1000)
+            # Any token is a valid HTTP method: one label set per invented method would grow without bound.
+            method = scope["method"] if scope["method"] in _METHODS else "OTHER"
+            self.metrics.request_seconds.labels(method, route, str(status)).observe(elapsed)
+            log.info("%s %s %d %dB %.1fms", method, route, status, sent, elapsed * 1000)

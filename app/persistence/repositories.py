@@ -10,10 +10,11 @@ import uuid
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import String, cast, delete, func, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import Session, selectinload
 
+from app.answer import without_document
 from app.persistence.database import Database
 from app.persistence.tables import ConversationRow, DocumentImageRow, DocumentRow, MessageRow, utcnow
 from knowledge.errors import NotFound
@@ -88,6 +89,10 @@ class DocumentRepository:
                 out.setdefault(owner, set()).add(document_id)
         return out
 
+    def ids_of(self, owner: str) -> set[str]:
+        with self.db.transaction() as s:
+            return set(s.scalars(select(DocumentRow.id).where(DocumentRow.owner == owner)))
+
     def get(self, owner: str, document_id: str) -> DocumentRow:
         with self.db.transaction() as s:
             row = s.scalars(
@@ -112,7 +117,8 @@ class DocumentRepository:
         return found[0], found[1]
 
     def delete(self, owner: str, document_id: str) -> DocumentRow:
-        """Remove the document and its image in one transaction; returns what was removed."""
+        """Remove the document, its image, and what the owner's conversations quoted from it, in one
+        transaction; returns what was removed."""
         with self.db.transaction() as s:
             row = s.scalars(
                 select(DocumentRow).where(DocumentRow.owner == owner, DocumentRow.id == document_id)
@@ -122,8 +128,29 @@ class DocumentRepository:
             # Explicit, not only ON DELETE CASCADE: some databases run with foreign keys off.
             s.execute(delete(DocumentImageRow).where(DocumentImageRow.document_id == document_id))
             s.execute(delete(DocumentRow).where(DocumentRow.id == document_id))
+            _forget_quotes(s, owner, document_id)
         self.db.forget_deleted()
         return row
+
+
+def _forget_quotes(s: Session, owner: str, document_id: str) -> None:
+    """Take a deleted document out of the owner's stored messages: the text their answers quoted from it, their
+    citations of it, and its id in the questions that attached it."""
+    # The ids are hex, so a text match finds the candidates without a JSON query each database spells its own way.
+    mentioning = s.scalars(
+        select(MessageRow)
+        .join(ConversationRow, ConversationRow.id == MessageRow.conversation_id)
+        .where(
+            ConversationRow.owner == owner,
+            cast(MessageRow.result, String).contains(document_id)
+            | cast(MessageRow.document_ids, String).contains(document_id),
+        )
+    ).all()
+    for message in mentioning:
+        if document_id in message.document_ids:
+            message.document_ids = [d for d in message.document_ids if d != document_id]
+        if message.result is not None:
+            message.content, message.result = without_document(message.content, message.result, document_id)
 
 
 class ConversationRepository:

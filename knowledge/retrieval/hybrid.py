@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections import defaultdict
+from collections import OrderedDict, defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Literal
@@ -84,13 +84,17 @@ class HybridRetriever:
         for i, chunk in enumerate(self._kb_chunks):
             for ref in chunk.refs:
                 self._by_ref[ref].append(i)
-        self._doc_tokens: dict[str, tuple[int, list[Chunk], list[list[str]]]] = {}
+        # owner -> (their index, its version, its chunks, their tokens), for as many owners as keep their
+        # index in memory.
+        self._doc_tokens: OrderedDict[str, tuple[VectorIndex, int, list[Chunk], list[list[str]]]] = OrderedDict()
+        self._max_owner_tokens = documents.max_loaded if documents is not None else 0
         self._lock = threading.Lock()
         if documents is not None:
             documents.on_change(self._forget_owner)
 
     def _forget_owner(self, owner: str) -> None:
-        """An owner's documents changed: drop their cached chunk text now (a deleted leaflet leaves no copy)."""
+        """An owner's documents changed or left memory: drop their cached chunk text now (a deleted leaflet
+        leaves no copy)."""
         with self._lock:
             self._doc_tokens.pop(owner, None)
 
@@ -206,16 +210,21 @@ class HybridRetriever:
         return sorted(i for i, asked in hits.items() if len(asked) >= 2)
 
     def _owner_tokens(self, owner: str, index: VectorIndex) -> tuple[list[Chunk], list[list[str]]]:
-        """The owner's chunks and their BM25 tokens, re-tokenised only when their documents change."""
+        """The owner's chunks and their BM25 tokens, re-tokenised only when their documents change. Kept for
+        the same object at the same version only: a search that began before a change or a reload cannot
+        leave the old chunks behind under the new version."""
         assert self.documents is not None
         version = self.documents.version(owner)
         with self._lock:
             cached = self._doc_tokens.get(owner)
-            if cached is None or cached[0] != version:
+            if cached is None or cached[0] is not index or cached[1] != version:
                 chunks = index.chunks
-                cached = (version, chunks, [self.tokenizer.tokenize(c.index_text) for c in chunks])
+                cached = (index, version, chunks, [self.tokenizer.tokenize(c.index_text) for c in chunks])
                 self._doc_tokens[owner] = cached
-            return cached[1], cached[2]
+            self._doc_tokens.move_to_end(owner)
+            while len(self._doc_tokens) > self._max_owner_tokens:
+                self._doc_tokens.popitem(last=False)
+            return cached[2], cached[3]
 
 
 def mention_refs(mentions: Iterable[DrugMention]) -> set[str]:

@@ -48,3 +48,14 @@ def test_rate_limit_answers_429_with_retry_after(make_app: AppFactory) -> None:
         assert codes == [200, 200, 200, 429]
         r = client.get("/v1/drugs/search", params={"q": "aspirin"})
         assert r.json()["error"]["code"] == "rate_limited" and int(r.headers["retry-after"]) >= 1
+
+
+def test_rate_limit_state_is_kept_only_for_configured_owners(keyed_client: TestClient) -> None:
+    """Buckets are per owner, and only a valid key names an owner: a flood of made-up keys leaves nothing behind."""
+    for i in range(300):
+        keyed_client.get("/v1/documents", headers=auth(f"made-up-key-{i:020d}"))
+    limiter = keyed_client.app.state.components.rate_limiter  # type: ignore[attr-defined]
+    assert len(limiter._buckets) == 0
+    for key in (KEY_A, KEY_B, KEY_A):
+        assert keyed_client.get("/v1/documents", headers=auth(key)).status_code == 200
+    assert set(limiter._buckets) == {"alice", "bob"}

@@ -20,6 +20,7 @@ import httpx
 import pytest
 from fastapi.testclient import TestClient
 
+from app.api import library
 from app.config import Settings
 from app.retrieval import embedder_for
 from knowledge.retrieval.chunks import document_chunks
@@ -162,18 +163,23 @@ def test_acknowledged_uploads_survive_sigkill_and_the_index_agrees(
 
 
 @pytest.mark.slow
-def test_reconciliation_repairs_an_index_that_disagrees_with_the_database(make_app: AppFactory) -> None:
-    """The repair itself, without a kill: drop a document's chunks (as if killed before indexing) and add chunks
-    of a document with no row (as if killed mid-deletion); a restart's reconciliation puts both right."""
+def test_reconciliation_repairs_an_index_that_disagrees_with_the_database(
+    make_app: AppFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The repair itself, without a kill: drop documents' chunks (as if killed before indexing) and add chunks
+    of a document with no row (as if killed mid-deletion); a restart's reconciliation puts both right, re-indexing
+    in batches."""
     app = make_app()
     with TestClient(app) as c:
         assert app.state.ready.wait(180)  # the start-up reconciliation has run
-        doc = c.post("/v1/documents", files={"file": ("a.png", photo(7), "image/png")}).json()["id"]
+        docs = {c.post("/v1/documents", files={"file": ("a.png", photo(n), "image/png")}).json()["id"] for n in (7, 8)}
         components = app.state.components
         indexes = components.retriever.documents
-        indexes.delete_document("local", doc)
+        for doc in docs:
+            indexes.delete_document("local", doc)
         ghost = document_chunks(owner="local", document_id="ghost", field="usage", text="幽灵文档 一次1片", lang="zh")
         indexes.add_document("local", ghost)
         assert indexes.documents("local") == {"ghost"}
-        assert components.library.reconcile() == (1, 1)
-        assert indexes.documents("local") == {doc}
+        monkeypatch.setattr(library, "REINDEX_BATCH", 1)
+        assert components.library.reconcile() == (2, 1)
+        assert indexes.documents("local") == docs

@@ -8,11 +8,16 @@ from __future__ import annotations
 import base64
 import json
 import logging
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
 
+from app.api import images
 from tests.app.api.conftest import AppFactory, leaflet_png
 
 LEAFLET = ("患者：张三", "苯磺酸氨氯地平片说明书", "与辛伐他汀合用时，辛伐他汀的剂量不应超过每日20mg。")
@@ -86,6 +91,58 @@ def test_logs_hold_no_user_data_and_delete_leaves_no_trace(
     assert not _on_disk(tmp_path, needles), _on_disk(tmp_path, needles)
 
 
+@pytest.mark.slow
+def test_a_remote_image_url_is_not_logged(
+    make_app: AppFactory, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """An image_url fetched from the web: its address (which can name the patient) appears in no log line."""
+    caplog.set_level(logging.DEBUG)
+    photo = leaflet_png(LEAFLET)
+    real = images._public_address
+    # The SSRF guard refuses loopback, rightly; here a made-up public name stands for the loopback server.
+    monkeypatch.setattr(
+        images, "_public_address", lambda host, port: "127.0.0.1" if host == "leaflets.example" else real(host, port)
+    )
+    with _serving(photo) as port, TestClient(make_app(allow_remote_images=True)) as c:
+        url = f"http://leaflets.example:{port}/patients/zhang-san/rx-2024.png?token=secret-token-42"
+        content = [
+            {"type": "text", "text": "这药能和辛伐他汀一起吃吗？"},
+            {"type": "image_url", "image_url": {"url": url}},
+        ]
+        r = c.post("/v1/chat/completions", json={"messages": [{"role": "user", "content": content}]})
+        assert r.status_code == 200, r.text
+        assert r.json()["rxlens"]["documents"], "the remote image was read"
+    logged = caplog.text
+    assert "stored document" in logged  # the log was captured at all
+    leaked = [p for p in ("zhang-san", "rx-2024", "secret-token-42", "/patients/") if p in logged]
+    assert not leaked, f"the image URL is in the logs: {leaked}"
+
+
+@contextmanager
+def _serving(body: bytes) -> Iterator[int]:
+    """A loopback HTTP server that answers every GET with `body` as a PNG."""
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            self.send_response(200)
+            self.send_header("Content-Type", "image/png")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args: object) -> None:  # the test server's own log is not the service's
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield server.server_address[1]
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
 def _forms(text: str) -> list[bytes]:
     """The text as UTF-8 and as the \\u escapes of JSON columns."""
     return list(dict.fromkeys([text.encode(), json.dumps(text).strip('"').encode()]))
@@ -100,3 +157,42 @@ def _on_disk(root: Path, needles: list[bytes]) -> dict[bytes, list[str]]:
                 if n in data:
                     found.setdefault(n, []).append(str(path.relative_to(root)))
     return found
+
+
+@pytest.mark.slow
+def test_deleting_a_document_takes_its_quotes_out_of_conversations(make_app: AppFactory, tmp_path: Path) -> None:
+    """A conversation outlives the document it quoted; after DELETE it keeps its verdict and citation numbers
+    but none of the document's text, in what the API returns and in the database file."""
+    with TestClient(make_app()) as c:
+        up = c.post("/v1/documents", files={"file": ("leaflet.png", leaflet_png(), "image/png")})
+        assert up.status_code == 201
+        doc = up.json()
+        asked = {"messages": [{"role": "user", "content": "这药能和辛伐他汀一起吃吗？"}]}
+        r = c.post("/v1/chat/completions", json={**asked, "rxlens": {"document_ids": [doc["id"]]}})
+        assert r.status_code == 200
+        first = r.json()
+        cited = [x for x in first["rxlens"]["citations"] if x.get("document_id") == doc["id"]]
+        assert cited, first["rxlens"]["citations"]
+        quote = cited[0]["text"]
+        conversation = first["rxlens"]["conversation_id"]
+        # A second turn with no attachment: the owner's documents are searched, and may be quoted again.
+        r = c.post("/v1/chat/completions", json={**asked, "rxlens": {"conversation_id": conversation}})
+        assert r.status_code == 200
+        url = f"/v1/conversations/{conversation}"
+        assert quote in c.get(url).text
+        needles = _forms(quote[:12])
+        assert _on_disk(tmp_path, needles)
+
+        assert c.delete(f"/v1/documents/{doc['id']}").status_code == 204
+        kept = c.get(url)
+        assert kept.status_code == 200
+        messages = kept.json()["messages"]
+        assert len(messages) == 4 and quote[:12] not in kept.text
+        answer = messages[1]["content"]
+        assert answer.startswith(first["choices"][0]["message"]["content"][:10])  # the verdict line stays
+        assert "已被删除" in answer and "[1]" in answer
+        assert all(doc["id"] not in m["document_ids"] for m in messages)
+        assert not _on_disk(tmp_path, needles), _on_disk(tmp_path, needles)
+        # The conversation goes on.
+        r = c.post("/v1/chat/completions", json={**asked, "rxlens": {"conversation_id": conversation}})
+        assert r.status_code == 200 and quote[:12] not in r.text

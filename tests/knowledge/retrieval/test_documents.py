@@ -4,8 +4,8 @@ from pathlib import Path
 
 import pytest
 
-from knowledge.retrieval.chunks import document_chunks
-from knowledge.retrieval.documents import DocumentIndexes, owner_key
+from knowledge.retrieval.chunks import Chunk, document_chunks
+from knowledge.retrieval.documents import DocumentIndexes, footprint, owner_key
 from knowledge.retrieval.embedders import Embedder
 from knowledge.retrieval.hybrid import HybridRetriever
 
@@ -74,3 +74,59 @@ def test_chunks_of_another_owner_are_refused(default_embedder: Embedder, owners_
     chunk = document_chunks(owner="a", document_id="d", field="f", text="t", lang="en")
     with pytest.raises(ValueError):
         docs.add_document("b", chunk)
+
+
+def _one_chunk(owner: str) -> list[Chunk]:
+    return document_chunks(
+        owner=owner, document_id=f"doc-{owner}", field="usage", text=f"{owner}: {LEAFLET}", lang="en"
+    )
+
+
+def test_owner_indexes_in_memory_stay_within_their_count(default_embedder: Embedder, owners_dir: Path) -> None:
+    docs = DocumentIndexes(owners_dir, default_embedder, max_loaded=3)
+    left: list[str] = []
+    docs.on_change(left.append)
+    owners = [f"owner-{i}" for i in range(12)]
+    for owner in owners:
+        docs.add_document(owner, _one_chunk(owner))
+        assert docs.loaded() <= 3
+    assert {"owner-0", "owner-8"} <= set(left)  # dropped owners' caches are told to go too
+    # An owner dropped from memory is read from disk again, whole, and the bound still holds.
+    for owner in reversed(owners):
+        index = docs.index_for(owner)
+        assert index is not None and [c.document_id for c in index.chunks] == [f"doc-{owner}"]
+        assert docs.loaded() <= 3
+    assert docs.version("owner-0") > 0 and docs.version("owner-11") == 0  # 0: not in memory
+
+
+def test_owner_indexes_in_memory_stay_within_their_bytes(default_embedder: Embedder, owners_dir: Path) -> None:
+    docs = DocumentIndexes(owners_dir, default_embedder, max_loaded=100)
+    docs.add_document("a", _one_chunk("a"))
+    index = docs.index_for("a")
+    assert index is not None
+    one = footprint(index)
+    docs.max_loaded_bytes = 2 * one
+    for i in range(8):
+        docs.add_document(f"o{i}", _one_chunk(f"o{i}"))
+        assert docs.loaded() <= 2
+    # One index larger than the whole budget still loads (alone): a big library is slow, not unsearchable.
+    big = [
+        c for f in "abc" for c in document_chunks(owner="big", document_id="doc-big", field=f, text=LEAFLET, lang="en")
+    ]
+    docs.add_document("big", big)
+    assert docs.loaded() == 1 and docs.index_for("big") is not None
+
+
+def test_cached_owner_tokens_stay_within_the_same_bound(
+    retriever: HybridRetriever, default_embedder: Embedder, owners_dir: Path
+) -> None:
+    docs = DocumentIndexes(owners_dir, default_embedder, max_loaded=2)
+    bounded = HybridRetriever(retriever.kb_index, default_embedder, retriever.tokenizer, documents=docs)
+    owners = [f"owner-{i}" for i in range(6)]
+    for owner in owners:
+        docs.add_document(owner, _one_chunk(owner))
+    for _ in range(2):
+        for owner in owners:
+            hits = bounded.search(f"{owner} zorblax wafers", k=3, owner=owner, mode="bm25")
+            assert hits[0].chunk.document_id == f"doc-{owner}"
+            assert len(bounded._doc_tokens) <= 2

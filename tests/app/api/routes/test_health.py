@@ -28,3 +28,16 @@ def test_openapi_documents_the_endpoints(client: TestClient) -> None:
     paths = client.get("/openapi.json").json()["paths"]
     for path in ("/v1/chat/completions", "/v1/documents", "/v1/documents/{document_id}/image", "/v1/ocr"):
         assert path in paths
+
+
+def test_metric_labels_stay_bounded_whatever_the_requests(client: TestClient) -> None:
+    """Labels are route templates, status codes and known methods: invented methods and paths with ids or
+    random words add no series."""
+    for i in range(200):
+        client.request(f"X{i}", f"/v1/documents/{i:032x}")
+        client.get(f"/no/such/page-{i}", params={"q": f"张三 {i}"})
+        client.get(f"/v1/documents/{i:032x}")
+    samples = [s for m in client.app.state.components.metrics.registry.collect() for s in m.samples]  # type: ignore[attr-defined]
+    series = {tuple(sorted(s.labels.items())) for s in samples if s.name == "rxlens_request_seconds_count"}
+    assert len(series) <= 6, series
+    assert {dict(s)["method"] for s in series} <= {"GET", "OTHER"}
