@@ -33,13 +33,19 @@ class RapidOcrConfig:
 
     Attributes:
         device: "auto" (CUDA when onnxruntime offers it, else CPU), "cpu" or "cuda".
-        threads: onnxruntime intra-op threads; None means one per core.
+        threads: onnxruntime intra-op threads; None means one per usable core.
         text_score: lines the recogniser is less sure of than this are dropped.
     """
 
     device: str = "auto"
     threads: int | None = None
     text_score: float = 0.5
+
+
+def usable_cores() -> int:
+    """Cores this process may run on: its CPU affinity, which in a container can be fewer than os.cpu_count()
+    (onnxruntime with more intra-op threads than cores spins threads against each other)."""
+    return max(1, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1))
 
 
 def cuda_available() -> bool:
@@ -69,6 +75,17 @@ _models: dict[tuple[str, int], tuple[Any, threading.Lock]] = {}
 _models_lock = threading.Lock()
 
 
+def rapidocr_params(device: str, threads: int) -> dict[str, Any]:
+    """RapidOCR's settings for a resolved device ("cpu" or "cuda") and a number of onnxruntime threads."""
+    return {
+        "Global.log_level": "warning",
+        # Keep every line: weak ones are re-read before `text_score` is applied (recognize()).
+        "Global.text_score": 0.0,
+        "EngineConfig.onnxruntime.intra_op_num_threads": threads,
+        "EngineConfig.onnxruntime.use_cuda": device == "cuda",
+    }
+
+
 def _shared_model(device: str, threads: int) -> tuple[Any, threading.Lock]:
     key = (device, threads)
     with _models_lock:
@@ -77,15 +94,7 @@ def _shared_model(device: str, threads: int) -> tuple[Any, threading.Lock]:
             from rapidocr import RapidOCR
 
             started = time.perf_counter()
-            model = RapidOCR(
-                params={
-                    "Global.log_level": "warning",
-                    # Keep every line: weak ones are re-read before `text_score` is applied (recognize()).
-                    "Global.text_score": 0.0,
-                    "EngineConfig.onnxruntime.intra_op_num_threads": threads,
-                    "EngineConfig.onnxruntime.use_cuda": device == "cuda",
-                }
-            )
+            model = RapidOCR(params=rapidocr_params(device, threads))
             entry = _models[key] = (model, threading.Lock())
             log.info("RapidOCR ready on %s with %d threads in %.0f ms", device, threads, _ms(started))
         return entry
@@ -108,7 +117,7 @@ class RapidOcrEngine:
     def __init__(self, config: RapidOcrConfig | None = None) -> None:
         self.config = config or RapidOcrConfig()
         self.device = resolve_device(self.config.device)
-        self.threads = self.config.threads or os.cpu_count() or 1
+        self.threads = self.config.threads or usable_cores()
 
     def _model(self) -> tuple[Any, threading.Lock]:
         return _shared_model(self.device, self.threads)
