@@ -1,18 +1,21 @@
-"""A bounded load test of the HTTP service on loopback: N concurrent clients for a fixed time, mixing photo chats
-(real OCR), text chats and interaction checks, against a real server started here on a free 127.0.0.1 port.
+"""Load on the HTTP service over loopback, against a real server started on a free 127.0.0.1 port.
 
-Reports throughput, p50/p95/p99 per kind, status counts (429 and 503 apart: deliberate backpressure), and the
-server's peak RSS with its first- and last-quarter averages (memory should stay flat). Exits 1 on any 5xx
-other than 503. Not part of `make test`: `make load`, figures in var/bench/load.json.
+`main`: a bounded load test: N concurrent clients for a fixed time, mixing photo chats (real OCR), text chats
+and interaction checks. Reports throughput, p50/p95/p99 per kind, status counts (429 and 503 apart: deliberate
+backpressure), and the server's peak RSS with its first- and last-quarter averages (memory should stay flat).
+Exits 1 on any 5xx other than 503. Not part of `make test`: `make load`, figures in var/bench/load.json.
+
+`throughput`: the benchmark's section: a fixed number of requests of one kind (text chat, or chat with a new
+photo each time) shared by 1, 4 or 8 concurrent clients; requests per second and latency at each level.
 
     python -m evals.perf.load [--clients 32] [--seconds 120]
+    python -m evals.perf.bench --sections throughput
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
-import base64
 import json
 import random
 import time
@@ -21,8 +24,9 @@ from pathlib import Path
 
 import httpx
 
-from evals.perf.bench_service import QUESTIONS, _leaflet
+from evals.perf.bench_service import QUESTIONS, leaflet, photo_message, questions
 from evals.perf.local_server import local_server, percentiles, rss_mb
+from evals.perf.results import Figure
 
 CHECKS = [["华法林", "阿司匹林"], ["warfarin", "ibuprofen"], ["氨氯地平", "辛伐他汀"], ["metformin", "paracetamol"]]
 # Photo chats draw from a small pool: some are new readings (OCR), repeats are the owner's stored readings.
@@ -35,7 +39,7 @@ async def _client(
     base: str,
     until: float,
     rng: random.Random,
-    uris: list[str],
+    photos: list[list[dict[str, object]]],
     latencies: dict[str, list[float]],
     statuses: Counter[str],
 ) -> None:
@@ -44,10 +48,7 @@ async def _client(
             kind = rng.choices(KINDS, WEIGHTS)[0]
             body: dict[str, object]
             if kind == "photo":
-                content: object = [
-                    {"type": "text", "text": "这药能和辛伐他汀一起吃吗？"},
-                    {"type": "image_url", "image_url": {"url": rng.choice(uris)}},
-                ]
+                content: object = rng.choice(photos)
                 path, body = "/v1/chat/completions", {"messages": [{"role": "user", "content": content}]}
             elif kind == "text":
                 question = f"{rng.choice(QUESTIONS)} ({rng.randrange(10_000)})"
@@ -74,7 +75,7 @@ async def _sample_rss(pid: int, until: float, samples: list[tuple[float, float]]
 
 
 async def _run(base: str, pid: int, clients: int, seconds: float) -> dict[str, object]:
-    uris = ["data:image/png;base64," + base64.b64encode(_leaflet(i)).decode() for i in range(PHOTOS)]
+    photos = [photo_message(leaflet(i)) for i in range(PHOTOS)]
     latencies: dict[str, list[float]] = defaultdict(list)
     statuses: Counter[str] = Counter()
     rss: list[tuple[float, float]] = []
@@ -82,7 +83,7 @@ async def _run(base: str, pid: int, clients: int, seconds: float) -> dict[str, o
     until = started + seconds
     await asyncio.gather(
         _sample_rss(pid, until, rss),
-        *(_client(base, until, random.Random(i), uris, latencies, statuses) for i in range(clients)),
+        *(_client(base, until, random.Random(i), photos, latencies, statuses) for i in range(clients)),
     )
     elapsed = time.monotonic() - started
     total = sum(statuses.values())
@@ -105,6 +106,56 @@ async def _run(base: str, pid: int, clients: int, seconds: float) -> dict[str, o
             "last_quarter_mean": round(sum(m for _, m in rss[-quarter:]) / quarter, 0) if rss else 0,
         },
     }
+
+
+async def _drain(base: str, queue: list[dict[str, object]], latencies: list[float], statuses: Counter[str]) -> None:
+    """One client: posts chat requests from the shared queue until it is empty."""
+    async with httpx.AsyncClient(base_url=base, timeout=180) as client:
+        while queue:
+            body = queue.pop()
+            started = time.perf_counter()
+            try:
+                r = await client.post("/v1/chat/completions", json=body)
+                statuses[str(r.status_code)] += 1
+            except httpx.HTTPError as e:
+                statuses[f"transport:{type(e).__name__}"] += 1
+            latencies.append((time.perf_counter() - started) * 1000)
+
+
+def throughput(base: str, kind: str, clients: int, requests: int, first_seed: int = 100_000) -> Figure:
+    """`requests` chat requests of one kind ("text", or "photo": a new leaflet each, so each is really read)
+    shared by `clients` concurrent clients; the figure is requests per second over the whole batch."""
+    if kind == "photo":
+        contents: list[object] = [photo_message(leaflet(first_seed + i)) for i in range(requests)]
+    else:
+        asked = questions()
+        contents = [f"{next(asked)} [{first_seed}]" for _ in range(requests)]
+    queue: list[dict[str, object]] = [{"messages": [{"role": "user", "content": c}]} for c in contents]
+    latencies: list[float] = []
+    statuses: Counter[str] = Counter()
+
+    async def run_all() -> float:
+        started = time.perf_counter()
+        await asyncio.gather(*(_drain(base, queue, latencies, statuses) for _ in range(clients)))
+        return time.perf_counter() - started
+
+    elapsed = asyncio.run(run_all())
+    settings = {
+        "requests": requests,
+        "seconds": round(elapsed, 2),
+        "latency_ms": percentiles(latencies),
+        "statuses": dict(sorted(statuses.items())),
+    }
+    label = "client" if clients == 1 else "clients"
+    return Figure(
+        f"throughput, {kind} chat over HTTP",
+        f"{clients} {label}",
+        "req/s",
+        [requests / elapsed],
+        "value",
+        "1 client",
+        settings=settings,
+    )
 
 
 def main() -> None:
