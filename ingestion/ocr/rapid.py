@@ -4,6 +4,8 @@ Only the bundled default models work offline (any other model type or language m
 The model loads once, lazily, on first use, and is shared by every engine built with the same settings:
 loading costs seconds and hundreds of MB. Calls are serialised with a lock because RapidOCR keeps per-call
 switches (use_det/use_cls/use_rec) as instance state, and onnxruntime already uses every core for one call.
+The full pass runs RapidOCR's own steps (rapidocr is pinned) rather than its `__call__`, which drops the
+line classifier's verdicts: they tell the orientation stage, for free, whether a page is upright.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ import logging
 import os
 import threading
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -104,6 +107,14 @@ def _ms(started: float) -> float:
     return (time.perf_counter() - started) * 1000
 
 
+def _upside_down_share(verdicts: Sequence[tuple[str, float]] | None, widths: Sequence[int]) -> float | None:
+    """The share of the text, by crop width, that the 0/180 line classifier read as upside down (whatever its
+    confidence); None when it saw no line."""
+    if not verdicts or len(verdicts) != len(widths) or sum(widths) == 0:
+        return None
+    return sum(w for (label, _), w in zip(verdicts, widths, strict=True) if "180" in label) / sum(widths)
+
+
 def _bgr(image: Image.Image) -> np.ndarray:
     # RapidOCR treats a 3-channel array as BGR (OpenCV order).
     return np.ascontiguousarray(np.asarray(image.convert("RGB"))[:, :, ::-1])
@@ -129,7 +140,13 @@ class RapidOcrEngine:
     def recognize(self, image: Image.Image) -> OcrResult:
         model, lock = self._model()
         with lock:
-            out = model(_bgr(image), use_det=True, use_cls=True, use_rec=True)
+            # RapidOCR.__call__ step by step (rapidocr 3.10), keeping the classifier's output it throws away.
+            model.update_params(use_det=True, use_cls=True, use_rec=True)
+            original = model.load_img(_bgr(image))
+            resized, record = model.preprocess_img(original)
+            det, cls, rec, crops = model.run_ocr_steps(resized, record)
+            upside_down = _upside_down_share(cls.cls_res, [crop.shape[1] for crop in crops])
+            out = model.build_final_output(original, det, cls, rec, crops, record)
         lines: list[OcrLine] = []
         if out.txts:
             for box, text, score in zip(out.boxes, out.txts, out.scores, strict=True):
@@ -138,7 +155,7 @@ class RapidOcrEngine:
                     line = self._reread(image, line)
                 if line.confidence >= self.config.text_score:
                     lines.append(line)
-        return OcrResult(lines=lines, width=image.width, height=image.height, engine=self.name)
+        return OcrResult(lines=lines, width=image.width, height=image.height, engine=self.name, upside_down=upside_down)
 
     def _reread(self, image: Image.Image, line: OcrLine) -> OcrLine:
         """Read a weak line again from its own rectified, padded crop; keep whichever reading is surer.
