@@ -11,7 +11,7 @@ export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 export PYTHONHASHSEED := 0
 
-.PHONY: serve test lint typecheck pytest kb bench-kb bench-service bench-ocr load eval eval-quick eval-retrieval debian clean
+.PHONY: serve test lint typecheck pytest kb bench load eval eval-quick eval-retrieval debian clean
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -59,19 +59,16 @@ serve: debian $(STAMP) kb
 	@echo "RxLens: http://127.0.0.1:8000/"
 	$(SERVE_ENV) $(BIN)/rxlens serve --host 127.0.0.1 --port 8000
 
-bench-kb: $(STAMP) kb
-	$(BIN)/python -m evals.perf.bench_check
-
-bench-service: $(STAMP) kb
-	$(BIN)/python -m evals.perf.bench_service
+# Every benchmark side by side in one process run: OCR, check, questions (Python API and HTTP), throughput,
+# FAISS scaling, start-up and memory, batches. Prints the table, writes var/bench/bench.json and bench.md.
+# BENCH_ARGS="--sections ocr,check" runs some sections; "--quick" is a smoke run.
+bench: debian $(STAMP) kb
+	$(BIN)/python -m evals.perf.bench $(BENCH_ARGS)
 
 # 32 clients for 2 minutes on loopback against a server run as `make serve` runs it (LOAD_ARGS="--seconds 60" to
 # shorten, SERVE_ENV= for glibc's default arenas); figures, with the server's RSS every second, in var/bench/load.json.
 load: debian $(STAMP) kb
 	$(SERVE_ENV) $(BIN)/python -m evals.perf.load $(LOAD_ARGS)
-
-bench-ocr: debian $(STAMP) kb
-	$(BIN)/python -m evals.perf.bench_ocr
 
 eval: debian $(STAMP) kb
 	$(BIN)/rxlens eval --suite all --out var/eval/report

@@ -193,7 +193,7 @@ class OcrPipeline:
         rotation = 0
         if self.orienter is not None and result.lines:
             t = time.perf_counter()
-            rotation = self.orienter.detect(page, result.lines).rotation
+            rotation = self.orienter.detect(page, result.lines, result.upside_down).rotation
             timings["orient"] += _ms(t)
             if rotation:
                 # Re-read upright: short lines on a sideways page are misread, and layout needs an upright frame.

@@ -1,19 +1,15 @@
-"""Benchmark of the drug-knowledge stage: knowledge-base size, load time, and `check` of 2, 10 and 30 drugs.
+"""Benchmark of the drug-knowledge stage through the Python API: knowledge-base size and load time, the lexicon
+build, and `check` of 2, 10 and 30 drugs. The interaction-row cache is cleared before every timed `check`, so
+each run pays for its own lookups. (The same checks over HTTP are in `bench_service`.)
 
-Prints a table and writes JSON (var/bench/check.json). Medians over repeated runs after a warm-up; the
-interaction-row cache is cleared before every timed `check`, so each run pays for its own lookups.
-
-    make bench-kb      # or: python -m evals.perf.bench_check
+    python -m evals.perf.bench --sections check
 """
 
 from __future__ import annotations
 
-import json
-import statistics
-import time
 from pathlib import Path
 
-from app.config import get_settings
+from evals.perf.results import Figure, Target, time_ms
 from knowledge.interactions import InteractionEngine
 from knowledge.lexicon import Lexicon
 from knowledge.store import KnowledgeBase
@@ -53,52 +49,41 @@ DRUGS_30 = [
     "alprazolam",
     "tramadol",
 ]
+CHECKS = {2: DRUGS_10[:2], 10: DRUGS_10, 30: DRUGS_30}
+CHECK_TARGETS = {10: (Target(5.0),)}
 
 
-def _median_ms(fn: object, repeat: int) -> float:
-    times = []
-    for _ in range(repeat):
-        started = time.perf_counter()
-        fn()  # type: ignore[operator]
-        times.append((time.perf_counter() - started) * 1000)
-    return statistics.median(times)
+def check_stage(n: int) -> str:
+    return f"check of {n} drugs ({n * (n - 1) // 2} pairs)"
 
 
-def main() -> None:
-    path = get_settings().knowledge_base
-    load_ms = _median_ms(lambda: KnowledgeBase(path), 5)
+def run(path: Path, quick: bool = False) -> list[Figure]:
+    """Medians after warm-up; `quick` takes a handful of samples (a smoke run, not a measurement)."""
+    loads, lexicons, warm_up = (1, 1, 0) if quick else (5, 3, 1)
+    repeats = {2: 10, 10: 10, 30: 3} if quick else {2: 200, 10: 100, 30: 20}
     kb = KnowledgeBase(path)
-    lexicon_ms = _median_ms(lambda: Lexicon(kb), 3)
     engine = InteractionEngine(kb)
 
     def timed_check(drugs: list[str]) -> None:
         kb.clear_cache()
         engine.check(drugs)
 
-    for _ in range(3):
-        timed_check(DRUGS_30)
-    results = {
-        "kb_file_mb": round(path.stat().st_size / 1e6, 1),
-        "kb_load_ms": round(load_ms, 1),
-        "lexicon_build_ms": round(lexicon_ms, 1),
-        "check_2_drugs_ms": round(_median_ms(lambda: timed_check(DRUGS_10[:2]), 200), 3),
-        "check_10_drugs_45_pairs_ms": round(_median_ms(lambda: timed_check(DRUGS_10), 100), 3),
-        "check_30_drugs_435_pairs_ms": round(_median_ms(lambda: timed_check(DRUGS_30), 20), 3),
-        "check_class_word_ibuprofen_vs_blood_pressure_pills_ms": round(
-            _median_ms(lambda: timed_check(["ibuprofen", "blood-pressure pill"]), 20), 3
-        ),
-    }
-    targets = {"kb_load_ms": 1000.0, "check_10_drugs_45_pairs_ms": 5.0}
-    print(f"{'measure':58} {'value':>10}  target")
-    for key, value in results.items():
-        target = targets.get(key)
-        mark = "" if target is None else (f"< {target:g}  {'ok' if value < target else 'MISSED'}")
-        print(f"{key:58} {value:>10}  {mark}")
-    out = Path(get_settings().var_dir) / "bench" / "check.json"
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps(results, indent=2))
-    print(f"written {out}")
-
-
-if __name__ == "__main__":
-    main()
+    settings = {"knowledge_base": str(path), "cache": "interaction rows cleared before each run"}
+    figures = [
+        Figure("knowledge base", "file size", "MB", [path.stat().st_size / 1e6], "value"),
+        Figure("knowledge base", "load", "ms", time_ms(lambda: KnowledgeBase(path), loads, warm_up), settings=settings),
+        Figure("knowledge base", "lexicon build", "ms", time_ms(lambda: Lexicon(kb), lexicons, warm_up)),
+    ]
+    for n, drugs in CHECKS.items():
+        samples = time_ms(lambda d=drugs: timed_check(d), repeats[n], warm_up=3)  # type: ignore[misc]
+        figures.append(
+            Figure(
+                check_stage(n),
+                "Python API",
+                "ms",
+                samples,
+                targets=CHECK_TARGETS.get(n, ()),
+                settings={**settings, "drugs": drugs},
+            )
+        )
+    return figures

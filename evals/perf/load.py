@@ -1,23 +1,26 @@
-"""A bounded load test of the HTTP service on loopback: N concurrent clients for a fixed time, mixing photo chats
-(real OCR), text chats and interaction checks, against a real server started here on a free 127.0.0.1 port.
+"""Load on the HTTP service over loopback, against a real server started on a free 127.0.0.1 port.
 
-Reports throughput, p50/p95/p99 per kind, status counts (429 and 503 apart: deliberate backpressure), and the
-server's memory, sampled every second with psutil: RSS when ready, the peak, first- and last-quarter means, and
-the least-squares slope over the second half of the run, of every sample and of the floor (the least RSS
-within 10 s: what stays between photo readings, whose buffers come and go by a hundred MB or more). The first
-half is warm-up (worker threads and their malloc arenas and SQLite page caches appearing, caches filling,
-models' first use at new input sizes); a floor that keeps rising through the second half is what a leak looks
-like, so "flat" is judged on the floor's slope alone.
-Exits 1 on any 5xx other than 503. Not part of `make test`: `make load`, figures in var/bench/load.json.
+`main`: a bounded load test: N concurrent clients for a fixed time, mixing photo chats (real OCR), text chats and
+interaction checks. Reports throughput, p50/p95/p99 per kind, status counts (429 and 503 apart: deliberate
+backpressure), and the server's memory, sampled every second with psutil: RSS when ready, the peak, first- and
+last-quarter means, and the least-squares slope over the second half of the run, of every sample and of the floor
+(the least RSS within 10 s: what stays between photo readings, whose buffers come and go by a hundred MB or more).
+The first half is warm-up (worker threads and their malloc arenas and SQLite page caches appearing, caches filling,
+models' first use at new input sizes); a floor that keeps rising through the second half is what a leak looks like,
+so "flat" is judged on the floor's slope alone. Exits 1 on any 5xx other than 503. Not part of `make test`: `make
+load`, figures in var/bench/load.json.
+
+`throughput`: the benchmark's section: a fixed number of requests of one kind (text chat, or chat with a new
+photo each time) shared by 1, 4 or 8 concurrent clients; requests per second and latency at each level.
 
     python -m evals.perf.load [--clients 32] [--seconds 120] [--malloc-arena-max N]
+    python -m evals.perf.bench --sections throughput
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
-import base64
 import json
 import math
 import os
@@ -29,8 +32,9 @@ from pathlib import Path
 import httpx
 import psutil
 
-from evals.perf.bench_service import QUESTIONS, _leaflet
+from evals.perf.bench_service import QUESTIONS, leaflet, photo_message, questions
 from evals.perf.local_server import local_server, percentiles
+from evals.perf.results import Figure
 
 CHECKS = [["华法林", "阿司匹林"], ["warfarin", "ibuprofen"], ["氨氯地平", "辛伐他汀"], ["metformin", "paracetamol"]]
 # Photo chats draw from a small pool: some are new readings (OCR), repeats are the owner's stored readings.
@@ -47,7 +51,7 @@ async def _client(
     base: str,
     until: float,
     rng: random.Random,
-    uris: list[str],
+    photos: list[list[dict[str, object]]],
     latencies: dict[str, list[float]],
     statuses: Counter[str],
 ) -> None:
@@ -56,10 +60,7 @@ async def _client(
             kind = rng.choices(KINDS, WEIGHTS)[0]
             body: dict[str, object]
             if kind == "photo":
-                content: object = [
-                    {"type": "text", "text": "这药能和辛伐他汀一起吃吗？"},
-                    {"type": "image_url", "image_url": {"url": rng.choice(uris)}},
-                ]
+                content: object = rng.choice(photos)
                 path, body = "/v1/chat/completions", {"messages": [{"role": "user", "content": content}]}
             elif kind == "text":
                 question = f"{rng.choice(QUESTIONS)} ({rng.randrange(10_000)})"
@@ -148,7 +149,7 @@ def _verdict(slope: float, stderr: float) -> str:
 
 
 async def _run(base: str, pid: int, clients: int, seconds: float) -> dict[str, object]:
-    uris = ["data:image/png;base64," + base64.b64encode(_leaflet(i)).decode() for i in range(PHOTOS)]
+    photos = [photo_message(leaflet(i)) for i in range(PHOTOS)]
     latencies: dict[str, list[float]] = defaultdict(list)
     statuses: Counter[str] = Counter()
     memory: list[tuple[float, float, int]] = []
@@ -157,7 +158,7 @@ async def _run(base: str, pid: int, clients: int, seconds: float) -> dict[str, o
     until = started + seconds
     await asyncio.gather(
         _sample_memory(pid, until, memory),
-        *(_client(base, until, random.Random(i), uris, latencies, statuses) for i in range(clients)),
+        *(_client(base, until, random.Random(i), photos, latencies, statuses) for i in range(clients)),
     )
     elapsed = time.monotonic() - started
     total = sum(statuses.values())
@@ -177,6 +178,56 @@ async def _run(base: str, pid: int, clients: int, seconds: float) -> dict[str, o
         "rss_mb": memory_report(at_ready, memory),
         "rss_samples": [[round(t, 1), round(m, 1), n] for t, m, n in memory],
     }
+
+
+async def _drain(base: str, queue: list[dict[str, object]], latencies: list[float], statuses: Counter[str]) -> None:
+    """One client: posts chat requests from the shared queue until it is empty."""
+    async with httpx.AsyncClient(base_url=base, timeout=180) as client:
+        while queue:
+            body = queue.pop()
+            started = time.perf_counter()
+            try:
+                r = await client.post("/v1/chat/completions", json=body)
+                statuses[str(r.status_code)] += 1
+            except httpx.HTTPError as e:
+                statuses[f"transport:{type(e).__name__}"] += 1
+            latencies.append((time.perf_counter() - started) * 1000)
+
+
+def throughput(base: str, kind: str, clients: int, requests: int, first_seed: int = 100_000) -> Figure:
+    """`requests` chat requests of one kind ("text", or "photo": a new leaflet each, so each is really read)
+    shared by `clients` concurrent clients; the figure is requests per second over the whole batch."""
+    if kind == "photo":
+        contents: list[object] = [photo_message(leaflet(first_seed + i)) for i in range(requests)]
+    else:
+        asked = questions()
+        contents = [f"{next(asked)} [{first_seed}]" for _ in range(requests)]
+    queue: list[dict[str, object]] = [{"messages": [{"role": "user", "content": c}]} for c in contents]
+    latencies: list[float] = []
+    statuses: Counter[str] = Counter()
+
+    async def run_all() -> float:
+        started = time.perf_counter()
+        await asyncio.gather(*(_drain(base, queue, latencies, statuses) for _ in range(clients)))
+        return time.perf_counter() - started
+
+    elapsed = asyncio.run(run_all())
+    settings = {
+        "requests": requests,
+        "seconds": round(elapsed, 2),
+        "latency_ms": percentiles(latencies),
+        "statuses": dict(sorted(statuses.items())),
+    }
+    label = "client" if clients == 1 else "clients"
+    return Figure(
+        f"throughput, {kind} chat over HTTP",
+        f"{clients} {label}",
+        "req/s",
+        [requests / elapsed],
+        "value",
+        "1 client",
+        settings=settings,
+    )
 
 
 def main() -> None:

@@ -74,8 +74,9 @@ def percentiles(samples: list[float]) -> dict[str, float]:
     return {"p50": round(statistics.median(s), 1), "p95": at(0.95), "p99": at(0.99), "n": len(s)}
 
 
-def rss_mb(pid: int) -> float:
+def rss_mb(pid: int, field: str = "VmRSS") -> float:
+    """Resident memory of a process in MB: now (VmRSS) or at its peak (VmHWM)."""
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
+        if line.startswith(f"{field}:"):
             return int(line.split()[1]) / 1024
     return 0.0

@@ -75,12 +75,17 @@ class OcrLine:
 
 @dataclass
 class OcrResult:
-    """An engine's answer for one image: lines in the engine's own order, and the image size it saw."""
+    """An engine's answer for one image: lines in the engine's own order, and the image size it saw.
+
+    `upside_down`: the share of the text (0..1) the engine's own 0/180 line classifier found upside down, or None
+    for an engine without one. The orientation stage takes a low share as proof that a page is upright.
+    """
 
     lines: list[OcrLine]
     width: int
     height: int
     engine: str
+    upside_down: float | None = None
 
 
 @runtime_checkable

@@ -4,6 +4,8 @@ Only the bundled default models work offline (any other model type or language m
 The model loads once, lazily, on first use, and is shared by every engine built with the same settings:
 loading costs seconds and hundreds of MB. Calls are serialised with a lock because RapidOCR keeps per-call
 switches (use_det/use_cls/use_rec) as instance state, and onnxruntime already uses every core for one call.
+The full pass runs RapidOCR's own steps (rapidocr is pinned) rather than its `__call__`, which drops the
+line classifier's verdicts: they tell the orientation stage, for free, whether a page is upright.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ import logging
 import os
 import threading
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -33,13 +36,19 @@ class RapidOcrConfig:
 
     Attributes:
         device: "auto" (CUDA when onnxruntime offers it, else CPU), "cpu" or "cuda".
-        threads: onnxruntime intra-op threads; None means one per core.
+        threads: onnxruntime intra-op threads; None means one per usable core.
         text_score: lines the recogniser is less sure of than this are dropped.
     """
 
     device: str = "auto"
     threads: int | None = None
     text_score: float = 0.5
+
+
+def usable_cores() -> int:
+    """Cores this process may run on: its CPU affinity, which in a container can be fewer than os.cpu_count()
+    (onnxruntime with more intra-op threads than cores spins threads against each other)."""
+    return max(1, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1))
 
 
 def cuda_available() -> bool:
@@ -69,6 +78,17 @@ _models: dict[tuple[str, int], tuple[Any, threading.Lock]] = {}
 _models_lock = threading.Lock()
 
 
+def rapidocr_params(device: str, threads: int) -> dict[str, Any]:
+    """RapidOCR's settings for a resolved device ("cpu" or "cuda") and a number of onnxruntime threads."""
+    return {
+        "Global.log_level": "warning",
+        # Keep every line: weak ones are re-read before `text_score` is applied (recognize()).
+        "Global.text_score": 0.0,
+        "EngineConfig.onnxruntime.intra_op_num_threads": threads,
+        "EngineConfig.onnxruntime.use_cuda": device == "cuda",
+    }
+
+
 def _shared_model(device: str, threads: int) -> tuple[Any, threading.Lock]:
     key = (device, threads)
     with _models_lock:
@@ -77,15 +97,7 @@ def _shared_model(device: str, threads: int) -> tuple[Any, threading.Lock]:
             from rapidocr import RapidOCR
 
             started = time.perf_counter()
-            model = RapidOCR(
-                params={
-                    "Global.log_level": "warning",
-                    # Keep every line: weak ones are re-read before `text_score` is applied (recognize()).
-                    "Global.text_score": 0.0,
-                    "EngineConfig.onnxruntime.intra_op_num_threads": threads,
-                    "EngineConfig.onnxruntime.use_cuda": device == "cuda",
-                }
-            )
+            model = RapidOCR(params=rapidocr_params(device, threads))
             entry = _models[key] = (model, threading.Lock())
             log.info("RapidOCR ready on %s with %d threads in %.0f ms", device, threads, _ms(started))
         return entry
@@ -93,6 +105,14 @@ def _shared_model(device: str, threads: int) -> tuple[Any, threading.Lock]:
 
 def _ms(started: float) -> float:
     return (time.perf_counter() - started) * 1000
+
+
+def _upside_down_share(verdicts: Sequence[tuple[str, float]] | None, widths: Sequence[int]) -> float | None:
+    """The share of the text, by crop width, that the 0/180 line classifier read as upside down (whatever its
+    confidence); None when it saw no line."""
+    if not verdicts or len(verdicts) != len(widths) or sum(widths) == 0:
+        return None
+    return sum(w for (label, _), w in zip(verdicts, widths, strict=True) if "180" in label) / sum(widths)
 
 
 def _bgr(image: Image.Image) -> np.ndarray:
@@ -108,7 +128,7 @@ class RapidOcrEngine:
     def __init__(self, config: RapidOcrConfig | None = None) -> None:
         self.config = config or RapidOcrConfig()
         self.device = resolve_device(self.config.device)
-        self.threads = self.config.threads or os.cpu_count() or 1
+        self.threads = self.config.threads or usable_cores()
 
     def _model(self) -> tuple[Any, threading.Lock]:
         return _shared_model(self.device, self.threads)
@@ -120,7 +140,13 @@ class RapidOcrEngine:
     def recognize(self, image: Image.Image) -> OcrResult:
         model, lock = self._model()
         with lock:
-            out = model(_bgr(image), use_det=True, use_cls=True, use_rec=True)
+            # RapidOCR.__call__ step by step (rapidocr 3.10), keeping the classifier's output it throws away.
+            model.update_params(use_det=True, use_cls=True, use_rec=True)
+            original = model.load_img(_bgr(image))
+            resized, record = model.preprocess_img(original)
+            det, cls, rec, crops = model.run_ocr_steps(resized, record)
+            upside_down = _upside_down_share(cls.cls_res, [crop.shape[1] for crop in crops])
+            out = model.build_final_output(original, det, cls, rec, crops, record)
         lines: list[OcrLine] = []
         if out.txts:
             for box, text, score in zip(out.boxes, out.txts, out.scores, strict=True):
@@ -129,7 +155,7 @@ class RapidOcrEngine:
                     line = self._reread(image, line)
                 if line.confidence >= self.config.text_score:
                     lines.append(line)
-        return OcrResult(lines=lines, width=image.width, height=image.height, engine=self.name)
+        return OcrResult(lines=lines, width=image.width, height=image.height, engine=self.name, upside_down=upside_down)
 
     def _reread(self, image: Image.Image, line: OcrLine) -> OcrLine:
         """Read a weak line again from its own rectified, padded crop; keep whichever reading is surer.

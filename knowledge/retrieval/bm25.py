@@ -109,6 +109,10 @@ class Bm25Index:
     `score_others` scores texts outside the corpus (an owner's few uploaded fields) with this corpus' IDF and
     mean length: BM25 fitted on a corpus of one or two documents gives every shared term a negative IDF, and
     scores computed with the knowledge base's statistics are comparable with the knowledge base's own.
+
+    rank-bm25 fits the model (IDF, mean length); scoring uses postings built here (per term: the chunks holding
+    it and how often), so a query costs its terms' postings instead of rank-bm25's Python loop over every chunk
+    for every term (~65% of a text question's CPU time before). The scores are rank-bm25's, to the last bit.
     """
 
     def __init__(self, chunks: Sequence[Chunk], tokenizer: Bm25Tokenizer) -> None:
@@ -119,6 +123,22 @@ class Bm25Index:
         self._bm25 = BM25Okapi(corpus) if corpus and any(corpus) else None
         # A term the corpus never saw is as rare as its rarest term.
         self._unseen_idf = max(self._bm25.idf.values()) if self._bm25 is not None and self._bm25.idf else 1.0
+        self._postings: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+        self._length_norm = np.zeros(0)
+        if self._bm25 is not None:
+            bm = self._bm25
+            postings: dict[str, tuple[list[int], list[int]]] = {}
+            for position, freqs in enumerate(bm.doc_freqs):
+                for term, count in freqs.items():
+                    ids, counts = postings.setdefault(term, ([], []))
+                    ids.append(position)
+                    counts.append(count)
+            self._postings = {
+                t: (np.asarray(ids, dtype=np.intp), np.asarray(counts, dtype=np.float64))
+                for t, (ids, counts) in postings.items()
+            }
+            # The same expression rank-bm25 evaluates, per chunk, so the scores match it exactly.
+            self._length_norm = bm.k1 * (1 - bm.b + bm.b * np.array(bm.doc_len) / bm.avgdl)
 
     def score_others(self, tokens: list[str], documents: Sequence[Sequence[str]]) -> np.ndarray:
         """BM25 scores of tokenised `documents` (not in this corpus) for the query `tokens`."""
@@ -137,10 +157,25 @@ class Bm25Index:
                     out[j] += idf.get(q, self._unseen_idf) * f * (k1 + 1) / (f + norm)
         return out
 
+    def scores(self, tokens: list[str]) -> np.ndarray:
+        """The BM25 score of every chunk for the query `tokens` (a repeated token counts again, as in rank-bm25)."""
+        bm = self._bm25
+        out = np.zeros(len(self.chunks))
+        if bm is None:
+            return out
+        for q in tokens:
+            posting = self._postings.get(q)
+            idf = bm.idf.get(q) or 0
+            if posting is None or not idf:
+                continue
+            ids, freq = posting
+            out[ids] += idf * (freq * (bm.k1 + 1) / (freq + self._length_norm[ids]))
+        return out
+
     def search(self, tokens: list[str], n: int) -> list[tuple[int, float]]:
         """Positions and scores of the `n` best chunks with a positive score, best first."""
         if self._bm25 is None or not tokens or n <= 0:
             return []
-        scores = self._bm25.get_scores(tokens)
+        scores = self.scores(tokens)
         top = np.argsort(-scores, kind="stable")[:n]
         return [(int(i), float(scores[i])) for i in top if scores[i] > 0]

@@ -63,6 +63,20 @@ def gpu_available() -> bool:
     return hasattr(faiss, "StandardGpuResources") and faiss.get_num_gpus() > 0
 
 
+_gpu_resources: Any = None
+_gpu_lock = threading.Lock()
+
+
+def gpu_resources() -> Any:
+    """The process's one `StandardGpuResources`: each reserves GPU scratch memory, and an index made by
+    `index_cpu_to_gpu` keeps only a raw pointer to it, so it must outlive every GPU index."""
+    global _gpu_resources
+    with _gpu_lock:
+        if _gpu_resources is None:
+            _gpu_resources = faiss.StandardGpuResources()
+        return _gpu_resources
+
+
 class VectorIndex:
     """Chunks and their unit vectors, searchable by inner product. Thread-safe."""
 
@@ -170,8 +184,7 @@ class VectorIndex:
     def _build(self, vectors: np.ndarray) -> Any:
         if self.use_gpu:
             # GPU brute force beats HNSW at these sizes and supports every operation we need.
-            res = faiss.StandardGpuResources()
-            index: Any = faiss.index_cpu_to_gpu(res, 0, faiss.IndexFlatIP(self.dim))
+            index: Any = faiss.index_cpu_to_gpu(gpu_resources(), 0, faiss.IndexFlatIP(self.dim))
         elif self.kind == "hnsw":
             index = faiss.IndexHNSWFlat(self.dim, HNSW_M, faiss.METRIC_INNER_PRODUCT)
             index.hnsw.efConstruction = 80

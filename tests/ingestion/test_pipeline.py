@@ -11,7 +11,8 @@ from PIL import Image
 from app.config import Settings, ocr_config
 from ingestion.document import ParsedDocument
 from ingestion.intake import TruncatedImage
-from ingestion.ocr.rapid import RapidOcrEngine, resolve_device
+from ingestion.ocr import rapid
+from ingestion.ocr.rapid import RapidOcrConfig, RapidOcrEngine, rapidocr_params, resolve_device, usable_cores
 from ingestion.pipeline import OcrPipeline, build_pipeline
 from knowledge.errors import InvalidInput
 from tests.ingestion.conftest import PAGES, cer
@@ -81,3 +82,16 @@ def test_device_choice() -> None:
             resolve_device("cuda")
     with pytest.raises(InvalidInput):
         resolve_device("tpu")
+
+
+def test_cuda_is_picked_by_itself(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Where onnxruntime offers CUDA, the default ("auto") engine runs every RapidOCR model on it; threads
+    default to the cores this process may use. Nothing is loaded: the model loads on first use."""
+    monkeypatch.setattr(rapid, "cuda_available", lambda: True)
+    engine = RapidOcrEngine(RapidOcrConfig())
+    assert engine.device == "cuda" and resolve_device("cuda") == "cuda"
+    assert engine.threads == usable_cores() >= 1
+    params = rapidocr_params(engine.device, engine.threads)
+    assert params["EngineConfig.onnxruntime.use_cuda"] is True
+    assert rapidocr_params("cpu", 2)["EngineConfig.onnxruntime.use_cuda"] is False
+    assert RapidOcrEngine(RapidOcrConfig(device="cpu", threads=3)).threads == 3

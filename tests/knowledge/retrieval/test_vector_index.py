@@ -125,3 +125,17 @@ def test_adding_an_existing_id_replaces_it(minilm: Embedder, vectors: np.ndarray
     assert index.get("c0") == replacement
     hits = index.search(minilm.embed_queries(["warfarin aspirin bleeding"])[0], len(TEXTS))
     assert all("Warfarin" not in c.text for c, _ in hits)
+
+
+@pytest.mark.parametrize("gpu", [True, False])
+def test_the_gpu_is_picked_by_itself(monkeypatch: pytest.MonkeyPatch, gpu: bool) -> None:
+    """No setting needed: a faiss that sees a GPU gets exact search there (even past the HNSW threshold), one
+    that does not gets HNSW past the threshold; `use_gpu=False` (RXLENS_FAISS_GPU=false) keeps it on the CPU."""
+    monkeypatch.setattr(vector_index, "gpu_available", lambda: gpu)
+    index = VectorIndex("e", 8, hnsw_threshold=4)
+    index.add(_chunks(TEXTS[:6]), np.eye(6, 8, dtype=np.float32))
+    assert (index.use_gpu, index.kind) == ((True, "flat") if gpu else (False, "hnsw"))
+    off = VectorIndex("e", 8, hnsw_threshold=4, use_gpu=False)
+    off.add(_chunks(TEXTS[:6]), np.eye(6, 8, dtype=np.float32))
+    assert (off.use_gpu, off.kind) == (False, "hnsw")
+    assert vector_index.gpu_available() is gpu
