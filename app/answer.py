@@ -5,9 +5,12 @@ from __future__ import annotations
 import copy
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from knowledge.models import DrugMention, Duplicate, Interaction
+
+if TYPE_CHECKING:
+    from app.assessment import PairAssessment, Topic
 
 QUOTE_CHARS = 220
 DELETED_SOURCE = "deleted document"
@@ -64,6 +67,9 @@ class Answer:
     citations: list[Citation] = field(default_factory=list)
     urgent: bool = False
     composer: str = "template"
+    asked: list[PairAssessment] = field(default_factory=list)
+    topic: Topic | None = None
+    asked_findings: int = 0  # how many of `findings` (the first ones) are about the asked pairs
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -82,7 +88,9 @@ class Answer:
                 }
                 for m in self.mentions
             ],
-            "findings": [i.to_json() for i in self.findings],
+            "asked": [p.to_json() for p in self.asked],
+            "findings": [{**f.to_json(), "asked": n < self.asked_findings} for n, f in enumerate(self.findings)],
+            **({"topic": self.topic.to_json()} if self.topic is not None else {}),
             "duplicates": [d.to_json() for d in self.duplicates],
             "unrecognized": self.unrecognized,
             "citations": [c.to_json() for c in self.citations],

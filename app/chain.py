@@ -1,40 +1,28 @@
-"""The question-answering chain, as a LangChain runnable: understand -> (check interactions || retrieve evidence)
--> compose.
+"""The question-answering chain: typed stages, understand -> assess -> retrieve -> compose, run as one LangChain
+runnable.
 
-The engine decides the verdict; retrieval only finds passages to cite; the composer only words it.
+Each stage takes and returns a typed object. The assessment (`app.assessment`) decides the asked pairs and the
+verdict from the knowledge base and the user's own documents; retrieval only finds passages to cite; the composer
+only words the assessment.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Protocol
 
-from langchain_core.runnables import Runnable, RunnableLambda, RunnableParallel
+from langchain_core.runnables import Runnable, RunnableLambda
 
 from app.answer import Answer, Evidence
+from app.assessment import Assessment, Assessor
 from app.composer import Composer
+from app.documents import DocumentContext, MentionedDrug
 from app.understanding import Query, understand
 from knowledge.interactions import InteractionEngine
-from knowledge.models import CheckResult, DrugMention
+from knowledge.models import DrugMention
 
-# Which fields of the user's own document support which intent.
-_FIELDS_FOR_INTENT = {
-    "combination": ("interactions", "drug_interactions", "contraindications", "precautions", "warnings"),
-    "dosage": ("dosage", "dosage_and_administration", "strength", "medications"),
-    "contraindication": ("contraindications", "precautions", "warnings_and_precautions", "warnings"),
-    "side_effects": ("adverse_reactions", "precautions"),
-    "other": ("indications", "indications_and_usage", "drug_name", "ingredients"),
-}
-
-
-@dataclass
-class DocumentContext:
-    """What the chain knows of one of the user's documents: its drugs and its citable fields (with boxes)."""
-
-    document_id: str
-    mentions: list[DrugMention]
-    fields: list[Evidence] = field(default_factory=list)
+__all__ = ["AnswerChain", "DocumentContext", "EvidenceRetriever", "MentionedDrug", "Question"]
 
 
 class EvidenceRetriever(Protocol):
@@ -43,23 +31,49 @@ class EvidenceRetriever(Protocol):
     ) -> list[Evidence]: ...
 
 
+@dataclass(frozen=True)
+class Question:
+    """What the chain is asked: the words, the conversation's documents, the user's list, earlier drugs."""
+
+    text: str
+    documents: tuple[DocumentContext, ...] = ()
+    medications: tuple[str, ...] = ()
+    owner: str | None = None
+    discussed: tuple[DrugMention, ...] = ()
+
+
+@dataclass(frozen=True)
+class Understood:
+    question: Question
+    query: Query
+
+
+@dataclass(frozen=True)
+class Assessed:
+    question: Question
+    assessment: Assessment
+
+
+@dataclass(frozen=True)
+class Retrieved:
+    assessment: Assessment
+    evidence: list[Evidence] = field(default_factory=list)
+
+
 class AnswerChain:
     def __init__(
         self, engine: InteractionEngine, composer: Composer, retriever: EvidenceRetriever | None = None, k: int = 6
     ) -> None:
         self.engine = engine
+        self.assessor = Assessor(engine)
         self.composer = composer
         self.retriever = retriever
         self.k = k
-        self.runnable: Runnable[dict[str, Any], Answer] = (
-            RunnableLambda(self._understand)
-            | RunnableParallel(
-                query=RunnableLambda(lambda s: s["query"]),
-                state=RunnableLambda(lambda s: s),
-                result=RunnableLambda(self._check),
-                evidence=RunnableLambda(self._retrieve),
-            )
-            | RunnableLambda(self._compose)
+        self.runnable: Runnable[Question, Answer] = (
+            RunnableLambda(self.understand)
+            | RunnableLambda(self.assess)
+            | RunnableLambda(self.retrieve)
+            | RunnableLambda(self.compose)
         )
 
     def ask(
@@ -68,38 +82,42 @@ class AnswerChain:
         documents: Sequence[DocumentContext] = (),
         medications: Sequence[str] = (),
         owner: str | None = None,
+        discussed: Sequence[DrugMention] = (),
     ) -> Answer:
-        return self.runnable.invoke(
-            {"question": question, "documents": list(documents), "medications": list(medications), "owner": owner}
-        )
+        """Answer one question.
 
-    # ---- steps -------------------------------------------------------------------------------------
+        Args:
+            question: the user's words.
+            documents: the conversation's documents (the attached photo, or the ones discussed before).
+            medications: the user's own medication list, as typed.
+            owner: whose uploaded documents retrieval may search (only `documents` of them).
+            discussed: drugs named in earlier turns ("那和阿司匹林呢？" is asked against them).
+        """
+        return self.runnable.invoke(Question(question, tuple(documents), tuple(medications), owner, tuple(discussed)))
 
-    def _understand(self, state: dict[str, Any]) -> dict[str, Any]:
-        documents: list[DocumentContext] = state["documents"]
-        doc_mentions = [m for d in documents for m in d.mentions if m.recognized]
-        query = understand(state["question"], self.engine.lexicon, doc_mentions, state["medications"])
-        return {**state, "query": query}
+    # ---- stages ------------------------------------------------------------------------------------
 
-    def _check(self, state: dict[str, Any]) -> CheckResult:
-        query: Query = state["query"]
-        drugs = query.drugs
-        return self.engine.check(drugs) if drugs else CheckResult(mentions=[])
+    def understand(self, q: Question) -> Understood:
+        subjects = [m for d in q.documents for m in d.mentions if m.recognized]
+        query = understand(q.text, self.engine.lexicon, subjects, q.medications, q.discussed)
+        return Understood(q, query)
 
-    def _retrieve(self, state: dict[str, Any]) -> list[Evidence]:
-        query: Query = state["query"]
-        documents: list[DocumentContext] = state["documents"]
-        refs = {f"drug:{i}" for m in query.drugs for i in m.ingredients}
-        refs |= {f"class:{c}" for m in query.drugs if m.is_class for c in m.class_ids}
-        wanted = _FIELDS_FOR_INTENT.get(query.intent, ())
-        own = [ev for d in documents for ev in d.fields if (ev.field or "") in wanted]
-        found: list[Evidence] = []
-        if self.retriever is not None:
-            found = self.retriever.search(
-                query.text, self.k, refs, state["owner"], {d.document_id for d in documents} or None
-            )
-        seen = {(ev.document_id, ev.field, ev.text) for ev in own}
-        return own + [ev for ev in found if (ev.document_id, ev.field, ev.text) not in seen]
+    def assess(self, u: Understood) -> Assessed:
+        return Assessed(u.question, self.assessor.assess(u.query, u.question.documents))
 
-    def _compose(self, parts: dict[str, Any]) -> Answer:
-        return self.composer.compose(parts["query"], parts["result"], parts["evidence"])
+    def retrieve(self, a: Assessed) -> Retrieved:
+        """Label passages that support a finding, or answer a general question ("what is this medicine?"); a
+        topic answer cites the sections the assessment chose. Of the user's documents only the conversation's
+        are searched, unless the question asks about their saved documents."""
+        assessment = a.assessment
+        topic = assessment.topic
+        if self.retriever is None or (topic is not None and topic.found):
+            return Retrieved(assessment)
+        refs = {f"drug:{i}" for d in assessment.drugs for i in d.mention.ingredients}
+        refs |= {f"class:{c}" for d in assessment.drugs for c in d.mention.class_ids}
+        documents = None if assessment.query.saved_documents else {d.document_id for d in a.question.documents}
+        found = self.retriever.search(assessment.query.text, self.k, refs, a.question.owner, documents)
+        return Retrieved(assessment, found)
+
+    def compose(self, r: Retrieved) -> Answer:
+        return self.composer.compose(r.assessment, r.evidence)

@@ -14,9 +14,8 @@ from langchain_core.messages import HumanMessage, SystemMessage
 from langchain_openai import ChatOpenAI
 
 from app.answer import Answer, Evidence, Verdict
+from app.assessment import Assessment
 from app.composer import TemplateComposer
-from app.understanding import Query
-from knowledge.models import CheckResult
 
 log = logging.getLogger(__name__)
 
@@ -84,8 +83,8 @@ class LlmComposer:
             temperature=0,
         )
 
-    def compose(self, query: Query, result: CheckResult, evidence: Sequence[Evidence]) -> Answer:
-        answer = self.template.compose(query, result, evidence)
+    def compose(self, assessment: Assessment, evidence: Sequence[Evidence]) -> Answer:
+        answer = self.template.compose(assessment, evidence)
         try:
             reply = self.llm.invoke([SystemMessage(_SYSTEM), HumanMessage(answer.answer)])
             text = str(reply.content).strip()

@@ -13,12 +13,19 @@ from knowledge.lexicon import Lexicon
 from knowledge.models import DrugMention
 from knowledge.normalize import has_cjk
 
-_INTENTS: list[tuple[str, re.Pattern[str]]] = [
+# Questions that are not about a combination, most specific first. Each names the label sections that answer it.
+_TOPICS: list[tuple[str, re.Pattern[str]]] = [
     (
-        "combination",
+        "overdose",
+        re.compile(r"过量|吃多了|多吃了|解毒|拮抗|中毒|overdos|too much|too many|antidote|revers(e|al)|poison", re.I),
+    ),
+    ("pregnancy", re.compile(r"孕|怀孕|哺乳|喂奶|pregnan|breastfeed|breast-feed|nursing", re.I)),
+    ("storage", re.compile(r"保存|储存|贮藏|存放|冰箱|过期|store|storage|refrigerat|expire|shelf", re.I)),
+    (
+        "how_to_take",
         re.compile(
-            r"一起|同服|合用|同用|同时|搭配|相互作用|能和|可以和|和.{0,12}(吃|服|用)|together|combin|interact|mix|"
-            r"\bwith\b|\band\b.*\b(take|taking)\b|same time",
+            r"饭前|饭后|空腹|睡前|掰开|嚼|喝酒|饮酒|运动|with food|empty stomach|before (a )?meal|after (a )?meal|"
+            r"crush|chew|split|alcohol|exercise|bedtime",
             re.I,
         ),
     ),
@@ -26,24 +33,31 @@ _INTENTS: list[tuple[str, re.Pattern[str]]] = [
         "dosage",
         re.compile(
             r"剂量|用量|怎么吃|怎么服|吃几|吃多少|一次几|一天几|一日几|几次|几片|dose|dosage|how much|"
-            r"how many|how often|times a day",
+            r"how many|how often|times a day|how (do|should) i take",
             re.I,
         ),
     ),
     (
         "contraindication",
-        re.compile(
-            r"禁忌|禁用|不能用|不能吃|慎用|孕妇|怀孕|哺乳|contraindicat|pregnan|breastfeed|"
-            r"who should not|should not take",
-            re.I,
-        ),
+        re.compile(r"禁忌|禁用|不能用|不能吃|慎用|contraindicat|who should not|should not take", re.I),
     ),
     ("side_effects", re.compile(r"副作用|不良反应|反应|side effect|adverse|reaction", re.I)),
 ]
+_COMBINATION = re.compile(
+    r"一起|同服|合用|同用|同时|搭配|相互作用|能和|可以和|和.{0,12}(吃|服|用)|together|combin|interact|mix|"
+    r"\bwith\b|\band\b.*\b(take|taking)\b|same time|那.{0,10}呢|\bwhat about\b|\bhow about\b|^\s*and\b",
+    re.I,
+)
 _URGENT = re.compile(
     r"过量|吃多了|吃错|误服|中毒|昏迷|抽搐|呼吸困难|喘不上|胸痛|胸口痛|大出血|便血|吐血|晕倒|过敏性休克|"
     r"overdose|took too many|too many pills|poison|unconscious|can'?t breathe|trouble breathing|chest pain|seizure|"
     r"fainted|bleeding heavily|anaphyla",
+    re.I,
+)
+# The user asks about the documents they saved before, not only this conversation's.
+_SAVED = re.compile(
+    r"我(之前|以前)?(上传|保存|存)的|我的(药单|处方|说明书|文档|资料)|my (saved |uploaded |earlier )?"
+    r"(documents|leaflets|prescriptions|uploads)|(saved|uploaded) (documents|leaflets|prescriptions)",
     re.I,
 )
 _THIS = re.compile(
@@ -53,23 +67,32 @@ _THIS = re.compile(
 
 @dataclass
 class Query:
+    """A question, read.
+
+    Attributes:
+        intent: combination, or the topic of a question about one drug (dosage, side_effects, contraindication,
+            overdose, pregnancy, storage, how_to_take), or other.
+        question_mentions: the drugs and classes the question names (unrecognised slot words included).
+        refers_to_document: "这药 / this / it", or a question naming at most one drug while a document is there.
+        document_subjects: what the conversation's documents are about (never the drugs they merely name).
+        medication_mentions: the user's own medication list.
+        discussed: drugs named earlier in the conversation ("那和阿司匹林呢？" is asked against them).
+    """
+
     text: str
     language: str  # "zh" | "en"
-    intent: str  # combination | dosage | contraindication | side_effects | other
+    intent: str
     urgent: bool
     question_mentions: list[DrugMention]
     refers_to_document: bool
-    document_mentions: list[DrugMention] = field(default_factory=list)
+    document_subjects: list[DrugMention] = field(default_factory=list)
     medication_mentions: list[DrugMention] = field(default_factory=list)
+    discussed: list[DrugMention] = field(default_factory=list)
+    saved_documents: bool = False  # "my saved prescriptions": retrieval may search all of the user's documents
 
     @property
-    def drugs(self) -> list[DrugMention]:
-        """Everything to check together: the question's drugs, the document's when referred to, the user's list."""
-        out = list(self.question_mentions)
-        if self.refers_to_document:
-            out += self.document_mentions
-        out += self.medication_mentions
-        return _dedupe(out)
+    def is_combination(self) -> bool:
+        return self.intent == "combination"
 
 
 # Where a combination question puts its drug names: "take X with Y", "X and Y together", "X和Y能一起吃吗".
@@ -85,6 +108,14 @@ _SLOTS_ZH = [
     ),
     re.compile(r"(?:能|可以)(?:和|与|跟)(?P<b>[\u3400-\u9fffA-Za-z0-9\-]{2,12}?)(?:一起|同时|合用|同服)"),
 ]
+# A list of names: "take X, Y and Z", "X、Y和Z能一起吃吗".
+_LIST_EN = re.compile(
+    r"\b(?:take|taking|with|mix|combine)\s+(?P<list>[\w\-]+(?:\s*,\s*[\w\-]+)+,?\s+(?:and|or)\s+[\w\-]+)", re.I
+)
+_LIST_ZH = re.compile(
+    r"(?P<list>[\u3400-\u9fffA-Za-z0-9\-]{2,12}(?:、[\u3400-\u9fffA-Za-z0-9\-]{2,12})+(?:和|与|跟)[\u3400-\u9fffA-Za-z0-9\-]{2,12}?)(?=能|可以|一起|同时|合用|同服|吗)"
+)
+_LIST_SPLIT = re.compile(r"\s*,\s*(?:and\s+|or\s+)?|\s+(?:and|or)\s+|、|和|与|跟", re.I)
 _SLOT_PREFIX_ZH = re.compile(r"^(?:请问|我|我爸|我妈|老人|正在|在|吃|服用|用|的|这药|这个药|它)+")
 _SLOT_SUFFIX_ZH = re.compile(r"(?:能|可以|可不可以|是否|还能|还可以|不能)+$")
 _NOT_DRUG_WORDS = re.compile(
@@ -99,6 +130,20 @@ def unresolved_slots(question: str, found: Sequence[DrugMention], lexicon: Lexic
     Zorblax with aspirin?". They become unrecognised mentions, so the answer cannot be an all-clear."""
     out: list[DrugMention] = []
     spans = [(m.start, m.end) for m in found]
+    for pattern in (_LIST_EN, _LIST_ZH):
+        for match in pattern.finditer(question):
+            offset = match.start("list")
+            cursor = 0
+            for word in _LIST_SPLIT.split(match.group("list")):
+                where = match.group("list").find(word, cursor)
+                cursor = where + len(word)
+                start, end = offset + where, offset + where + len(word)
+                text = _SLOT_SUFFIX_ZH.sub("", _SLOT_PREFIX_ZH.sub("", word)) if has_cjk(word) else word
+                if len(text) < 2 or _NOT_DRUG_WORDS.match(text) or any(s < end and start < e for s, e in spans):
+                    continue
+                if lexicon.resolve(text).recognized or any(m.text == text for m in out):
+                    continue
+                out.append(DrugMention(text=text, recognized=False, start=start, end=end))
     for pattern in (*_SLOTS_EN, *_SLOTS_ZH):
         for match in pattern.finditer(question):
             for slot in ("a", "b"):
@@ -136,23 +181,41 @@ def _dedupe(mentions: Sequence[DrugMention]) -> list[DrugMention]:
 def understand(
     question: str,
     lexicon: Lexicon,
-    document_mentions: Sequence[DrugMention] = (),
+    document_subjects: Sequence[DrugMention] = (),
     medications: Sequence[str] = (),
+    discussed: Sequence[DrugMention] = (),
 ) -> Query:
-    """Read a question. `document_mentions` are the drugs of the attached (or most recent) document."""
+    """Read a question.
+
+    Args:
+        question: the user's words.
+        lexicon: name resolution.
+        document_subjects: the subjects of the attached or discussed documents.
+        medications: the user's medication list, as typed.
+        discussed: drugs named in earlier turns of the conversation.
+    """
     mentions = lexicon.find_mentions(question)
     mentions += unresolved_slots(question, mentions, lexicon)
-    intent = next((name for name, pattern in _INTENTS if pattern.search(question)), "other")
-    meds = [m for text in medications if text.strip() for m in lexicon.resolve_many(text)]
-    # A question that names at most one drug while a document is attached is about that document's drugs
-    # ("这药能和降压片一起吃吗?" names only the class), as is one that says "this".
-    refers = bool(document_mentions) and (bool(_THIS.search(question)) or len(mentions) <= 1)
-    if (
-        intent == "other"
-        and (len(mentions) + (len(document_mentions) if refers else 0) + len(meds)) >= 2
-        and re.search(r"吗|\?|？|can|may|should|ok|okay|safe", question, re.I)
-    ):
+    meds: list[DrugMention] = []
+    for text in medications:
+        if text.strip():
+            found = lexicon.resolve_many(text)
+            # A name on the user's list that does not resolve is an unrecognised drug, never dropped.
+            meds += found or [DrugMention(text=text.strip(), recognized=False)]
+    refers = bool(document_subjects) and (bool(_THIS.search(question)) or len(mentions) <= 1)
+    anchors = (len(document_subjects) if refers else 0) + len(meds) + (len(discussed) if not refers else 0)
+    entities = len(mentions) + anchors
+    if _COMBINATION.search(question) and entities >= 2 and (mentions or anchors >= 2):
         intent = "combination"
+    else:
+        intent = next((name for name, pattern in _TOPICS if pattern.search(question)), "other")
+        if (
+            intent == "other"
+            and entities >= 2
+            and len(mentions) >= 1
+            and re.search(r"吗|\?|？|can|may|should|ok|okay|safe", question, re.I)
+        ):
+            intent = "combination"
     return Query(
         text=question,
         language="zh" if has_cjk(question) and detect_language(question) == "zh" else "en",
@@ -160,6 +223,8 @@ def understand(
         urgent=bool(_URGENT.search(question)),
         question_mentions=_dedupe(mentions),
         refers_to_document=refers,
-        document_mentions=_dedupe(document_mentions),
+        document_subjects=_dedupe(document_subjects),
         medication_mentions=_dedupe(meds),
+        discussed=_dedupe(discussed),
+        saved_documents=bool(_SAVED.search(question)),
     )

@@ -164,6 +164,7 @@ class InteractionEngine:
             summary=summary,
             via_class=asked,
             sources=_ordered(sources.values()),
+            members=tuple(h.b for h in sorted(hits, key=lambda h: (-h.severity.rank, h.b))),
         )
 
     # ---- duplicates --------------------------------------------------------------------------------

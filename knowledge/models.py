@@ -98,6 +98,7 @@ class Interaction:
     sources: tuple[SourceRef, ...]
     via_class: str | None = None
     interaction_id: int = 0
+    members: tuple[str, ...] = ()  # for a finding against a class: the members that interact, worst first
 
     def to_json(self) -> dict[str, Any]:
         out: dict[str, Any] = {

@@ -115,6 +115,9 @@ class KnowledgeBase:
         self.pairs: dict[tuple[str, str], tuple[int, Severity]] = {
             (a, b): (i, severities[s]) for i, a, b, s in con.execute("SELECT id, a, b, severity FROM interactions")
         }
+        # Every entity ("drug:x" / "class:y") some source holds an interaction record for: a drug outside it has
+        # no interaction data at all, which is not the same as "no interaction known".
+        self._covered: frozenset[str] = frozenset(e for pair in self.pairs for e in pair)
         self.sources: dict[str, tuple[str, str]] = {
             r[0]: (r[1], r[2]) for r in con.execute("SELECT name, title, license FROM sources")
         }
@@ -152,6 +155,13 @@ class KnowledgeBase:
     def pair(self, x: str, y: str) -> tuple[int, Severity] | None:
         """Look up an entity pair ("drug:a", "class:b"), in either order."""
         return self.pairs.get((x, y) if x < y else (y, x))
+
+    def has_interaction_data(self, ingredient: str) -> bool:
+        """Whether any source holds an interaction record for this ingredient, directly or through one of its
+        classes (the same places `InteractionEngine.pair` looks)."""
+        if f"drug:{ingredient}" in self._covered:
+            return True
+        return any(f"class:{c}" in self._covered for c in self.classes_of.get(ingredient, ()))
 
     def clear_cache(self) -> None:
         with self._cache_lock:

@@ -1,9 +1,12 @@
 """One chat turn: an OpenAI-style message list in, an answer and its stored conversation out.
 
-The last user message is the question (its text) and its photos; earlier user messages add the drugs they
-named to the medication list, together with the list sent in `rxlens.medications` and the one stored with the
-conversation. Photos are read and stored as the owner's documents, so the answer can cite their boxes and the
-page can show them. The exchange is committed before the reply is sent.
+The last user message is the question (its text) and its photos. A follow-up keeps its conversation: the
+conversation is the one named by `rxlens.conversation_id`, or the one whose last answer the re-sent history ends
+with; its documents stay the subject of a question that attaches none ("那和阿司匹林呢？"), and the drugs named
+in its earlier questions (or in the re-sent history) are the ones a follow-up is asked against. The medication list
+is the one sent in `rxlens.medications` plus the one stored with the conversation. Photos are read and stored as
+the owner's documents, so the answer can cite their boxes and the page can show them. Another conversation's
+documents are never used. The exchange is committed before the reply is sent.
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ from knowledge.errors import Busy, InvalidInput, RequestTooLarge
 # What a photo sent without a question is taken to ask.
 _DEFAULT_QUESTION = {"zh": "这是什么药？需要注意什么？", "en": "What is this medicine and what should I watch out for?"}
 MAX_MEDICATIONS = 30
+MAX_CONVERSATION_DOCUMENTS = 4  # the most recent documents of a conversation a follow-up is about
 
 
 @dataclass
@@ -63,20 +67,33 @@ async def answer_turn(request: ChatCompletionRequest, owner: str, components: Co
         rows.append(row)
     if request.rxlens.document_ids:
         rows += await run_in_threadpool(components.documents.get_many, owner, request.rxlens.document_ids)
-    rows = list({r.id: r for r in rows}.values())
 
     conversation_id = request.rxlens.conversation_id
+    earlier = [m.text for m in users[:-1]]
+    if conversation_id is None and any(m.role == "assistant" for m in request.messages):
+        last_answer = next(m.text for m in reversed(request.messages) if m.role == "assistant")
+        conversation_id = await run_in_threadpool(components.conversations.find_by_answer, owner, last_answer)
     stored: list[str] = []
     if conversation_id is not None:
-        stored = (await run_in_threadpool(components.conversations.get, owner, conversation_id)).medications
-    medications = _medication_list(stored, request.rxlens.medications, users[:-1], components)
+        conversation = await run_in_threadpool(components.conversations.get, owner, conversation_id)
+        stored = conversation.medications
+        asked_before = [m for m in conversation.messages if m.role == "user"]
+        earlier = [m.content for m in asked_before] + earlier
+        if not rows:  # a follow-up without a photo is still about the conversation's documents
+            ids = list(dict.fromkeys(d for m in reversed(asked_before) for d in m.document_ids))
+            rows = await run_in_threadpool(components.documents.get_many, owner, ids[:MAX_CONVERSATION_DOCUMENTS])
+    rows = list({r.id: r for r in rows}.values())
+    medications = _medication_list(stored, request.rxlens.medications)
+    discussed = [
+        m for text in earlier for m in components.lexicon.find_mentions(text) if m.recognized and not m.is_class
+    ]
 
     if not question:
         question = _DEFAULT_QUESTION["zh" if _prefers_chinese(request.messages) else "en"]
     contexts = [components.library.context(r) for r in rows]
     try:
         answer = await asyncio.wait_for(
-            run_in_threadpool(components.chain.ask, question, contexts, medications, owner),
+            run_in_threadpool(components.chain.ask, question, contexts, medications, owner, discussed),
             settings.answer_timeout_s,
         )
     except TimeoutError as e:
@@ -101,12 +118,9 @@ async def answer_turn(request: ChatCompletionRequest, owner: str, components: Co
     return Turn(answer=answer, result=result)
 
 
-def _medication_list(
-    stored: list[str], given: list[str], earlier: list[ChatMessage], components: Components
-) -> list[str]:
-    named = [m.text for msg in earlier for m in components.lexicon.find_mentions(msg.text) if m.recognized]
+def _medication_list(stored: list[str], given: list[str]) -> list[str]:
     seen: dict[str, str] = {}
-    for name in [*stored, *given, *named]:
+    for name in [*stored, *given]:
         clean = name.strip()
         if clean and clean.casefold() not in seen:
             seen[clean.casefold()] = clean

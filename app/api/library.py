@@ -17,15 +17,14 @@ from starlette.concurrency import run_in_threadpool
 
 from app.api.images import sniff_content_type
 from app.api.schemas import DocumentOut, ParsedDocumentOut
-from app.chain import DocumentContext
-from app.documents import field_evidence
+from app.documents import DocumentContext, document_context
 from app.metrics import Metrics
 from app.ocr_gate import OcrGate
 from app.persistence.repositories import DocumentRepository
 from app.persistence.tables import DocumentRow
+from ingestion.document import ParsedDocument
 from knowledge.errors import InvalidInput, NoTextFound, NotFound, UnsupportedMediaType
 from knowledge.lexicon import Lexicon
-from knowledge.models import DrugMention
 from knowledge.normalize import has_cjk
 from knowledge.retrieval.chunks import Chunk, document_chunks
 from knowledge.retrieval.documents import DocumentIndexes
@@ -183,27 +182,8 @@ class DocumentLibrary:
             await run_in_threadpool(indexes.delete_document, owner, document_id)
 
     def context(self, row: DocumentRow) -> DocumentContext:
-        """A stored document as the answer chain's context: its drugs, and each field as citable evidence."""
-        parsed = ParsedDocumentOut.model_validate(row.parsed)
-        lexicon = self._lexicon()
-        mentions = [
-            DrugMention(
-                text=d.text,
-                recognized=True,
-                ingredients=tuple(d.ingredients),
-                kind="ingredient",
-                confidence=1.0,
-                corrected_from=d.corrected_from,
-            )
-            for d in parsed.drugs
-            if d.ingredients
-        ]
-        fields = [
-            field_evidence(row.id, name, f.value, f.bbox, lexicon)
-            for name, f in parsed.fields.items()
-            if f.value.strip()
-        ]
-        return DocumentContext(document_id=row.id, mentions=mentions, fields=fields)
+        """A stored document as the answer chain's context, through the one converter the CLI uses too."""
+        return document_context(row.id, ParsedDocument.from_json(row.parsed), self._lexicon())
 
 
 def document_out(row: DocumentRow) -> DocumentOut:

@@ -168,6 +168,18 @@ class ConversationRepository:
             raise NotFound(f"No conversation {conversation_id!r}. Omit conversation_id to start a new one.")
         return row
 
+    def find_by_answer(self, owner: str, answer: str) -> str | None:
+        """The owner's conversation that gave this answer last: a client that re-sends the history without the
+        conversation id (as OpenAI clients do) still continues its conversation."""
+        with self.db.transaction() as s:
+            return s.scalars(
+                select(MessageRow.conversation_id)
+                .join(ConversationRow, ConversationRow.id == MessageRow.conversation_id)
+                .where(ConversationRow.owner == owner, MessageRow.role == "assistant", MessageRow.content == answer)
+                .order_by(MessageRow.id.desc())
+                .limit(1)
+            ).first()
+
     def list_owned(self, owner: str, limit: int = 50) -> list[ConversationRow]:
         with self.db.transaction() as s:
             return list(

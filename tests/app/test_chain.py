@@ -52,8 +52,10 @@ def test_probe_pairs_asked_as_questions(chain: AnswerChain, english: str, chines
 def test_chinese_answer_to_blood_pressure_pills_names_the_member_classes(chain: AnswerChain) -> None:
     answer = chain.ask("布洛芬能和降压药一起吃吗？")
     assert answer.verdict in (Verdict.CAUTION, Verdict.AVOID)
-    assert answer.answer.startswith("结论")
+    # The first sentence answers the asked pair in the user's words; the member classes follow, briefly.
+    assert answer.answer.startswith("布洛芬和降压药：")
     assert "血管紧张素" in answer.answer and "利尿" in answer.answer
+    assert len(answer.answer) <= 600
 
 
 def test_unknown_drug_gives_insufficient_data_never_an_all_clear(chain: AnswerChain) -> None:
@@ -182,9 +184,13 @@ def test_one_owners_document_is_never_cited_for_another(retrieving_chain: Answer
     )
     retriever.documents.add_document("alice", chunks)
     try:
-        bob = retrieving_chain.ask("氨氯地平和辛伐他汀能一起吃吗", owner="bob")
+        asked = "我保存的说明书里说氨氯地平和辛伐他汀能一起吃吗"
+        bob = retrieving_chain.ask(asked, owner="bob")
         assert not [c for c in bob.citations if c.document_id]
-        alice = retrieving_chain.ask("氨氯地平和辛伐他汀能一起吃吗", owner="alice")
+        alice = retrieving_chain.ask(asked, owner="alice")
         assert [c.document_id for c in alice.citations if c.document_id] == ["alice-doc"]
+        # Without asking about saved documents, another conversation's document is not quoted.
+        other = retrieving_chain.ask("氨氯地平和辛伐他汀能一起吃吗", owner="alice")
+        assert not [c for c in other.citations if c.document_id]
     finally:
         retriever.documents.delete_document("alice", "alice-doc")
