@@ -7,15 +7,29 @@ Field names are English snake_case; values stay in the document's language.
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from ingestion.ocr.base import OcrLine, Quad
+from ingestion.roles import assign_roles
 from knowledge.models import DrugMention
 
 
 def _boxes_json(boxes: tuple[Quad, ...]) -> list[list[list[float]]]:
     return [[list(p) for p in b] for b in boxes]
+
+
+def _quad(points: Sequence[Sequence[float]]) -> Quad:
+    """A box read back from JSON, exactly as written (no rounding: the inverse of `_boxes_json`)."""
+    if len(points) != 4:
+        raise ValueError(f"a box needs 4 points, got {len(points)}")
+    p = [(float(x), float(y)) for x, y in points]
+    return (p[0], p[1], p[2], p[3])
+
+
+def _boxes(data: Sequence[Sequence[Sequence[float]]]) -> tuple[Quad, ...]:
+    return tuple(_quad(b) for b in data)
 
 
 @dataclass(frozen=True)
@@ -43,6 +57,17 @@ class Field:
             "bbox": _boxes_json(self.boxes),
             "lines": list(self.line_indices),
         }
+
+    @classmethod
+    def from_json(cls, name: str, data: Mapping[str, Any]) -> Field:
+        """The inverse of `to_json`; the name is the key the field is stored under."""
+        return cls(
+            name=name,
+            value=data["value"],
+            confidence=float(data["confidence"]),
+            boxes=_boxes(data.get("bbox", ())),
+            line_indices=tuple(data.get("lines", ())),
+        )
 
 
 @dataclass(frozen=True)
@@ -86,17 +111,43 @@ class Medication:
             "lines": list(self.line_indices),
         }
 
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> Medication:
+        """The inverse of `to_json`."""
+        return cls(
+            name=data["name"],
+            strength=data.get("strength", ""),
+            dose=data.get("dose", ""),
+            route=data.get("route", ""),
+            frequency_text=data.get("frequency_text", ""),
+            frequency=data.get("frequency", ""),
+            times_per_day=data.get("times_per_day"),
+            as_needed=bool(data.get("as_needed", False)),
+            at_night=bool(data.get("at_night", False)),
+            duration=data.get("duration", ""),
+            quantity=data.get("quantity", ""),
+            confidence=float(data.get("confidence", 0.0)),
+            boxes=_boxes(data.get("bbox", ())),
+            line_indices=tuple(data.get("lines", ())),
+        )
+
 
 @dataclass(frozen=True)
 class DrugOnPage:
     """A drug name found on the page: the lexicon's resolution plus where it stands in the photo.
 
     One entry per distinct drug (same ingredients): `boxes`/`line_indices` list every place it occurs.
+    `role` says whether the document is about it ("subject": the leaflet's or box's product, a prescribed row) or
+    only names it ("mentioned": in an interactions or contraindications section, a diagnosis); for a mentioned
+    drug `section` is the field it is first named in (None when it stands outside every field). Roles are
+    decided by `ingestion.roles.assign_roles`.
     """
 
     mention: DrugMention
     boxes: tuple[Quad, ...]
     line_indices: tuple[int, ...]
+    role: str = "subject"
+    section: str | None = None
 
     @property
     def text(self) -> str:
@@ -106,15 +157,66 @@ class DrugOnPage:
     def ingredients(self) -> tuple[str, ...]:
         return self.mention.ingredients
 
+    @property
+    def is_subject(self) -> bool:
+        return self.role == "subject"
+
     def to_json(self) -> dict[str, Any]:
+        """Everything needed to rebuild it: `span` is the mention's [start, end) in `ParsedDocument.text`."""
+        m = self.mention
         out: dict[str, Any] = {
-            "text": self.mention.text,
-            "ingredients": list(self.mention.ingredients),
+            "text": m.text,
+            "ingredients": list(m.ingredients),
             "bbox": _boxes_json(self.boxes),
+            "lines": list(self.line_indices),
+            "role": self.role,
+            "section": self.section,
+            "class_ids": list(m.class_ids),
+            "kind": m.kind,
+            "matched": m.matched,
+            "confidence": round(m.confidence, 4),
+            "span": [m.start, m.end],
         }
-        if self.mention.corrected_from is not None:
-            out["corrected_from"] = self.mention.corrected_from
+        if m.corrected_from is not None:
+            out["corrected_from"] = m.corrected_from
         return out
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any], lines: Sequence[OcrLine] = ()) -> DrugOnPage:
+        """The inverse of `to_json`.
+
+        JSON written before roles existed has neither "lines" nor "role": the line indices are then found from
+        the boxes (each is the box of a line in `lines`) and the role is left at its default, for
+        `ParsedDocument.from_json` to decide.
+        """
+        boxes = _boxes(data.get("bbox", ()))
+        if "lines" in data:
+            indices = tuple(int(i) for i in data["lines"])
+        else:
+            where: dict[Quad, int] = {}
+            for i, line in enumerate(lines):
+                where.setdefault(line.box, i)
+            indices = tuple(where[b] for b in boxes if b in where)
+        start, end = data.get("span", (0, 0))
+        mention = DrugMention(
+            text=data["text"],
+            recognized=True,
+            ingredients=tuple(data.get("ingredients", ())),
+            class_ids=tuple(data.get("class_ids", ())),
+            kind=data.get("kind", "unknown"),
+            confidence=float(data.get("confidence", 0.0)),
+            corrected_from=data.get("corrected_from"),
+            matched=data.get("matched", ""),
+            start=int(start),
+            end=int(end),
+        )
+        return cls(
+            mention=mention,
+            boxes=boxes,
+            line_indices=indices,
+            role=data.get("role", "subject"),
+            section=data.get("section"),
+        )
 
 
 @dataclass(frozen=True)
@@ -180,5 +282,40 @@ class ParsedDocument:
             "pages": self.pages,
             "rotation": self.rotation,
             "engine": self.engine,
+            "rows": [list(r) for r in self.rows],
+            "skew_degrees": round(self.skew_degrees, 2),
             "from_cache": self.from_cache,
         }
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> ParsedDocument:
+        """The inverse of `to_json`: a stored document becomes a `ParsedDocument` again.
+
+        Documents stored before drugs had roles get them now (`ingestion.roles.assign_roles`), from the fields and
+        medications stored with them.
+        """
+        lines = tuple(OcrLine.from_json(line) for line in data.get("lines", ()))
+        fields = {name: Field.from_json(name, f) for name, f in data.get("fields", {}).items()}
+        medications = tuple(Medication.from_json(m) for m in data.get("medications", ()))
+        stored = data.get("drugs", ())
+        drugs = tuple(DrugOnPage.from_json(d, lines) for d in stored)
+        if any("role" not in d for d in stored):
+            drugs = assign_roles(data["doc_type"], fields, medications, drugs, lines=lines)
+        return cls(
+            doc_type=data["doc_type"],
+            lines=lines,
+            fields=fields,
+            medications=medications,
+            drugs=drugs,
+            warnings=tuple(data.get("warnings", ())),
+            timings_ms={k: float(v) for k, v in data.get("timings_ms", {}).items()},
+            sha256=data.get("sha256", ""),
+            width=int(data.get("width", 0)),
+            height=int(data.get("height", 0)),
+            pages=int(data.get("pages", 1)),
+            rotation=int(data.get("rotation", 0)),
+            skew_degrees=float(data.get("skew_degrees", 0.0)),
+            engine=data.get("engine", ""),
+            rows=tuple(tuple(int(i) for i in r) for r in data.get("rows", ())),
+            from_cache=bool(data.get("from_cache", False)),
+        )

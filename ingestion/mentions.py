@@ -16,6 +16,7 @@ from ingestion.document import DrugOnPage, Medication
 from ingestion.fields.text import STRENGTH
 from ingestion.ocr.base import OcrLine
 from knowledge.models import DrugMention
+from knowledge.normalize import core_forms
 
 
 @runtime_checkable
@@ -63,7 +64,7 @@ def spot_drugs(
         medications: parsed medication rows, whose strength and dose are checked against their drug too.
     """
     text, starts = _joined(lines)
-    mentions = [m for m in finder.find_mentions(text) if m.recognized]
+    mentions = _without_salts(text, [m for m in finder.find_mentions(text) if m.recognized])
     grouped: dict[tuple[str, ...], tuple[DrugMention, list[int]]] = {}
     for mention in mentions:
         key = mention.ingredients or mention.class_ids or (mention.matched or mention.text,)
@@ -77,6 +78,25 @@ def spot_drugs(
         for m, idx in grouped.values()
     ]
     return drugs, _dose_warnings(finder, text, [m for m in mentions if m.ingredients], medications)
+
+
+def _without_salts(text: str, mentions: Sequence[DrugMention]) -> list[DrugMention]:
+    """Drop the salt word of an English name: "Atorvastatin Calcium Tablets" names atorvastatin, not calcium too.
+
+    The salt is found by the lexicon's own normalisation: the name with the word after it reduces to the name.
+    """
+    kept: list[DrugMention] = []
+    for m in mentions:
+        prev = kept[-1] if kept else None
+        if (
+            prev is not None
+            and m.text.isascii()
+            and not text[prev.end : m.start].strip()
+            and core_forms(f"{prev.text} {m.text}")[-1:] == core_forms(prev.text)[-1:]
+        ):
+            continue
+        kept.append(m)
+    return kept
 
 
 def _dose_warnings(

@@ -1,7 +1,8 @@
 """The one entry point: `OcrPipeline.read(data, filename) -> ParsedDocument`.
 
 Stages, each timed: decode (intake) -> ocr -> orient (re-read upright if the page was turned) -> layout
-(reading order) -> fields (document type and its fields) -> mentions (drugs via the lexicon). Results are
+(reading order) -> fields (document type and its fields) -> mentions (drugs via the lexicon, each the document's
+subject or only mentioned in it, see `ingestion.roles`). Results are
 cached by the SHA-256 of the bytes. `build_pipeline` assembles a pipeline from plain settings (`OcrConfig`);
 the app builds that from its own settings object.
 """
@@ -31,6 +32,7 @@ from ingestion.ocr.base import OcrEngine, OcrLine, StripReader
 from ingestion.ocr.rapid import RapidOcrConfig, RapidOcrEngine
 from ingestion.ocr.vlm import VlmConfig, VlmOcrEngine
 from ingestion.orientation import OrientationDetector, estimate_skew, rotate_clockwise, unrotate_quad
+from ingestion.roles import assign_roles
 
 log = logging.getLogger(__name__)
 
@@ -139,7 +141,8 @@ class OcrPipeline:
         t = time.perf_counter()
         drugs: list[DrugOnPage] = []
         if self.mention_finder is not None and lines:
-            drugs, dose_warnings = spot_drugs(self.mention_finder, lines, medications)
+            found, dose_warnings = spot_drugs(self.mention_finder, lines, medications)
+            drugs = list(assign_roles(doc_type, fields, medications, found, lines=lines))
             warnings += dose_warnings
         timings["mentions"] = _ms(t)
 

@@ -137,6 +137,8 @@ class DrugOnPageOut(BaseModel):
     ingredients: list[str]
     bbox: list[Quad]
     corrected_from: str | None = None
+    role: str = "subject"
+    section: str | None = None
 
 
 class ParsedDocumentOut(BaseModel):

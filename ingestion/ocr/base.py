@@ -7,7 +7,7 @@ and `OcrResult`, so the stages after OCR (layout, fields, drug mentions) never k
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol, runtime_checkable
 
@@ -71,6 +71,14 @@ class OcrLine:
         if self.page:
             out["page"] = self.page
         return out
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> OcrLine:
+        """The inverse of `to_json` (the box exactly as stored)."""
+        p = [(float(x), float(y)) for x, y in data["bbox"]]
+        if len(p) != 4:
+            raise ValueError(f"a box needs 4 points, got {len(p)}")
+        return cls(data["text"], float(data["confidence"]), (p[0], p[1], p[2], p[3]), int(data.get("page", 0)))
 
 
 @dataclass

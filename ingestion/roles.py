@@ -1,0 +1,114 @@
+"""What a document is about: each drug on the page is its subject or only mentioned in it.
+
+An ibuprofen leaflet names aspirin, heparin and digoxin in its 【药物相互作用】 section; it is about ibuprofen
+alone. The decision is made here, once, from where each drug stands on the page:
+
+- prescription: the drugs of the prescribed medication rows are subjects; drugs elsewhere (diagnosis, notes) are
+  mentioned. When no row could be parsed, drugs outside every header field stand in for the rows.
+- leaflet, package (a drug box), label and other: the drugs in the product's name fields (drug, generic, brand and
+  English names, ingredients) are subjects. Without a name field that names a drug, the drugs in the title lines
+  (the first lines, or text much larger than the rest) are. Failing that, drugs written outside every section are.
+- everything else is mentioned, with `section` set to the field it is first named in (in reading order).
+
+A drug named in a name field and again in, say, the interactions section is a subject.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import statistics
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # document.py calls this module to give stored drugs their roles: types only, no cycle
+    from ingestion.document import DrugOnPage, Field, Medication
+    from ingestion.ocr.base import OcrLine
+
+SUBJECT = "subject"
+MENTIONED = "mentioned"
+
+# Fields that name the product itself (leaflet sections, box front, label); "_en" variants come from bilingual panels.
+NAME_FIELDS = frozenset(
+    {"drug_name", "generic_name", "brand_name", "trade_name", "product_name", "english_name", "pinyin", "ingredients"}
+)
+TITLE_LINES = 3  # the first lines of a page hold its title
+TITLE_HEIGHT = 1.4  # ... and so does text this many times taller than the median line
+
+
+def is_name_field(name: str) -> bool:
+    return name.removesuffix("_en") in NAME_FIELDS
+
+
+def assign_roles(
+    doc_type: str,
+    fields: Mapping[str, Field],
+    medications: Sequence[Medication],
+    drugs: Sequence[DrugOnPage],
+    *,
+    lines: Sequence[OcrLine] = (),
+) -> tuple[DrugOnPage, ...]:
+    """The drugs with `role` ("subject" | "mentioned") and `section` set, in their original order.
+
+    Args:
+        doc_type: leaflet | prescription | package | label | other.
+        fields: the document's fields (their `line_indices` locate them).
+        medications: prescription rows (their `line_indices` locate them).
+        drugs: the drugs found on the page (their `line_indices` locate them).
+        lines: the page's lines; when given, unusually tall lines count as title lines too.
+
+    Returns:
+        One `DrugOnPage` per input drug; `section` is None for subjects and for drugs named outside every field.
+    """
+    covering = _fields_by_line(fields)
+
+    def in_fields(drug: DrugOnPage, keep: bool) -> list[str]:
+        """Names of the fields on the drug's lines: name fields (keep=True) or the others."""
+        found: list[str] = []
+        for i in sorted(drug.line_indices):
+            names = [n for n in covering.get(i, ()) if is_name_field(n) == keep]
+            # A line shared by two fields: prefer the one whose text holds the drug's name.
+            named = [n for n in names if drug.text and drug.text.lower() in fields[n].value.lower()]
+            found += [n for n in (named or names) if n not in found]
+        return found
+
+    if doc_type == "prescription":
+        rows = {i for med in medications for i in med.line_indices}
+        if rows:
+            subjects = {k for k, d in enumerate(drugs) if rows & set(d.line_indices)}
+        else:
+            subjects = {k for k, d in enumerate(drugs) if not _on_field_lines(d, covering)}
+    else:
+        subjects = {k for k, d in enumerate(drugs) if in_fields(d, keep=True)}
+        if not subjects:
+            titles = _title_lines(lines)
+            subjects = {k for k, d in enumerate(drugs) if any(i in titles for i in d.line_indices)}
+        if not subjects:
+            subjects = {k for k, d in enumerate(drugs) if not _on_field_lines(d, covering)}
+    out = []
+    for k, drug in enumerate(drugs):
+        if k in subjects:
+            out.append(dataclasses.replace(drug, role=SUBJECT, section=None))
+        else:
+            sections = in_fields(drug, keep=False)
+            out.append(dataclasses.replace(drug, role=MENTIONED, section=sections[0] if sections else None))
+    return tuple(out)
+
+
+def _fields_by_line(fields: Mapping[str, Field]) -> dict[int, list[str]]:
+    covering: dict[int, list[str]] = {}
+    for name, f in fields.items():
+        for i in f.line_indices:
+            covering.setdefault(i, []).append(name)
+    return covering
+
+
+def _on_field_lines(drug: DrugOnPage, covering: Mapping[int, list[str]]) -> bool:
+    return any(i in covering for i in drug.line_indices)
+
+
+def _title_lines(lines: Sequence[OcrLine]) -> set[int]:
+    titles = set(range(TITLE_LINES))
+    if len(lines) > TITLE_LINES:
+        median = statistics.median(ln.height for ln in lines)
+        titles |= {i for i, ln in enumerate(lines) if median > 0 and ln.height >= TITLE_HEIGHT * median}
+    return titles
