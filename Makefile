@@ -71,10 +71,10 @@ load: debian $(STAMP) kb
 	$(SERVE_ENV) $(BIN)/python -m evals.perf.load $(LOAD_ARGS)
 
 eval: debian $(STAMP) kb
-	$(BIN)/rxlens eval --suite all --out var/eval/report
+	$(BIN)/rxlens-eval --suite all --out var/eval/report
 
 eval-quick: $(STAMP) kb
-	$(BIN)/rxlens eval --suite all --quick --out var/eval/quick
+	$(BIN)/rxlens-eval --suite all --quick --out var/eval/quick
 
 eval-retrieval: $(STAMP) kb
 	$(BIN)/python -m evals.retrieval_eval

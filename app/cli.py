@@ -257,28 +257,6 @@ def ocr(
         typer.echo(f"! {w}")
 
 
-@cli.command("eval")
-def evaluate(
-    suite: Annotated[
-        str, typer.Option(help="ocr, fields, retrieval, interactions, qa, latency, a comma-separated list, or all.")
-    ] = "all",
-    quick: Annotated[bool, typer.Option("--quick", help="A small slice of every dataset (a few minutes).")] = False,
-    out: Annotated[Path, typer.Option(help="Folder for report.md, results.json and the plots.")] = Path(
-        "var/eval/report"
-    ),
-) -> None:
-    """Measure every stage on data with known answers; write report.md, results.json and PNG plots."""
-    # The one place app reaches into evals: lazily, so that the service never loads it.
-    from evals.runner import run
-
-    try:
-        run(suite, quick, out)
-    except ValueError as e:
-        typer.echo(str(e), err=True)
-        raise typer.Exit(2) from e
-    typer.echo(f"report: {out / 'report.md'}")
-
-
 def _mention_finder(settings: Settings) -> MentionFinder | None:
     """The drug lexicon when the knowledge base is built; else the text is read without drug resolution."""
     from knowledge.lexicon import Lexicon

@@ -1,7 +1,7 @@
 """Runs the chosen suites with shared components and writes report.md, results.json and the plots.
 
-rxlens eval --suite all --out var/eval/report        # or: python -m evals --suite all
-rxlens eval --suite interactions,qa --quick
+rxlens-eval --suite all --out var/eval/report        # or: python -m evals --suite all
+rxlens-eval --suite focus,consumer --quick
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from pathlib import Path
 from evals.base import EvalContext, EvalResult, Evaluator
 from evals.report import write
 
-SUITES = ("ocr", "fields", "retrieval", "interactions", "qa", "latency")
+SUITES = ("ocr", "fields", "retrieval", "interactions", "qa", "focus", "consumer", "latency")
 
 
 def _evaluator(name: str) -> type[Evaluator]:
@@ -37,6 +37,14 @@ def _evaluator(name: str) -> type[Evaluator]:
         from evals.suites.qa import QaEvaluator
 
         return QaEvaluator
+    if name == "focus":
+        from evals.suites.focus import FocusEvaluator
+
+        return FocusEvaluator
+    if name == "consumer":
+        from evals.suites.consumer import ConsumerEvaluator
+
+        return ConsumerEvaluator
     if name == "latency":
         from evals.suites.latency import LatencyEvaluator
 
