@@ -86,7 +86,6 @@ _T: dict[str, tuple[str, str]] = {
         "We need at least two drugs we recognise to check an interaction. Tell us the drug names, or upload a "
         "photo of the box or leaflet.",
     ),
-    "several": ("您问到的{n}组药物：{verdict}。", "The {n} combinations you asked about: {verdict}."),
     "document_says": ("您的{doc}【{field}】写道：“{quote}”", 'Your {doc}\'s {field} section says: "{quote}"'),
     "others": ("另外，您的药物之间还有：{items}。", "Also among your medicines: {items}."),
     "corrected": ("（“{raw}”按“{fixed}”理解）", '("{raw}" was read as "{fixed}")'),
@@ -235,9 +234,6 @@ class TemplateComposer:
                 )
             lines.append(_t("nothing", zh))
             return lines
-        if len(asked) > 1:
-            verdict = _VERDICT[assessment.verdict][0 if zh else 1]
-            lines.append(_t("several", zh).format(n=len(asked), verdict=verdict))
         shown = 0
         for pair in asked:
             lines.append(self._headline(pair, zh, cite))

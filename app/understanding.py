@@ -43,6 +43,9 @@ _TOPICS: list[tuple[str, re.Pattern[str]]] = [
     ),
     ("side_effects", re.compile(r"副作用|不良反应|反应|side effect|adverse|reaction", re.I)),
 ]
+# A follow-up that asks about another drug ("那和阿司匹林呢？", "And with aspirin?"): a combination question even
+# when nothing earlier is known to pair it with (the answer then asks for the other drug).
+_FOLLOW_UP = re.compile(r"^\s*(那|那么)?(和|跟|与|加上?).{1,12}呢|^\s*(and|what about|how about)\b", re.I)
 _COMBINATION = re.compile(
     r"一起|同服|合用|同用|同时|搭配|相互作用|能和|可以和|和.{0,12}(吃|服|用)|together|combin|interact|mix|"
     r"\bwith\b|\band\b.*\b(take|taking)\b|same time|那.{0,10}呢|\bwhat about\b|\bhow about\b|^\s*and\b",
@@ -205,7 +208,9 @@ def understand(
     refers = bool(document_subjects) and (bool(_THIS.search(question)) or len(mentions) <= 1)
     anchors = (len(document_subjects) if refers else 0) + len(meds) + (len(discussed) if not refers else 0)
     entities = len(mentions) + anchors
-    if _COMBINATION.search(question) and entities >= 2 and (mentions or anchors >= 2):
+    if (_COMBINATION.search(question) and entities >= 2 and (mentions or anchors >= 2)) or (
+        mentions and _FOLLOW_UP.search(question)
+    ):
         intent = "combination"
     else:
         intent = next((name for name, pattern in _TOPICS if pattern.search(question)), "other")

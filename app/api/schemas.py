@@ -54,6 +54,47 @@ class FindingOut(BaseModel):
     management: str
     via_class: str | None = None
     sources: list[SourceOut]
+    asked: bool = Field(
+        True,
+        description="About a pair the user asked about; false for the other findings among the user's own medicines.",
+    )
+
+
+class AssessedDrugOut(BaseModel):
+    input: str
+    ingredients: list[str]
+    classes: list[str]
+    origin: Literal["document", "question", "medications", "conversation"]
+
+
+class DocumentStatementOut(BaseModel):
+    document_id: str | None
+    field: str | None
+    text: str
+    bbox: Quad | None = None
+    level: Literal["avoid", "caution"]
+
+
+class AskedPairOut(BaseModel):
+    """One pair the user asked about: the verdict for it, how well our sources cover it, and what the user's own
+    document says of it."""
+
+    a: AssessedDrugOut
+    b: AssessedDrugOut
+    verdict: Literal["avoid", "caution", "no_known_interaction", "insufficient_data"]
+    severity: str | None
+    coverage: Literal["covered", "no_interaction_data", "unrecognized"]
+    document_statements: list[DocumentStatementOut]
+
+
+class TopicOut(BaseModel):
+    """A question about one drug (its dose, side effects ...): which label sections answer it and whether our
+    sources or the user's document hold them."""
+
+    intent: str
+    drug: str | None
+    sections: list[str]
+    found: bool
 
 
 class DuplicateOut(BaseModel):
@@ -137,8 +178,17 @@ class DrugOnPageOut(BaseModel):
     ingredients: list[str]
     bbox: list[Quad]
     corrected_from: str | None = None
-    role: str = "subject"
-    section: str | None = None
+    role: str = Field(
+        "subject",
+        description="subject: what the document is about (its product, a prescribed row); "
+        "mentioned: only named inside a section (interactions, contraindications ...).",
+    )
+    section: str | None = Field(None, description="For a mentioned drug: the section it is named in.")
+    lines: list[int] = []
+    class_ids: list[str] = []
+    kind: str = "unknown"
+    matched: str = ""
+    span: list[int] = []
 
 
 class ParsedDocumentOut(BaseModel):
@@ -296,11 +346,13 @@ class RxLensResult(BaseModel):
     intent: str
     urgent: bool
     drugs: list[DrugOut]
+    asked: list[AskedPairOut] = Field(description="The pairs the question asked about, worst first.")
     findings: list[FindingOut]
     duplicates: list[DuplicateOut]
     unrecognized: list[str]
     citations: list[CitationOut]
     composer: str
+    topic: TopicOut | None = None
     medications: list[str] = Field(description="The medication list the answer took into account.")
     documents: list[DocumentOut] = Field(description="The documents the answer read (attached or referenced).")
 

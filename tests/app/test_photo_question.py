@@ -18,6 +18,7 @@ from app.documents import document_context
 from evals.render.pages import font_files
 from ingestion.pipeline import OcrPipeline
 from knowledge.interactions import InteractionEngine
+from tests.app.leaflets import IBUPROFEN_LEAFLET, IBUPROFEN_MENTIONED, IBUPROFEN_SUBJECT, render
 
 LEAFLET = [
     "苯磺酸氨氯地平片说明书",
@@ -103,3 +104,33 @@ def test_rxlens_ask_with_an_image(tmp_path: Path, kb_index: Path) -> None:
     assert data["unrecognized"] == []  # "这药能和…" names no unknown drug
     cited = [c for c in data["citations"] if c.get("document_id", "").startswith("leaflet.png#")]
     assert cited and cited[0]["field"] == "interactions" and cited[0]["bbox"]
+
+
+@pytest.fixture(scope="module")
+def ibuprofen_leaflet() -> bytes:
+    path, index = font_files()[0]
+    return render(IBUPROFEN_LEAFLET, path, index)
+
+
+@pytest.mark.slow
+def test_ibuprofen_leaflet_and_blood_pressure_pills_answers_that_pair(
+    ocr: OcrPipeline, engine: InteractionEngine, ibuprofen_leaflet: bytes
+) -> None:
+    """The headline case: the leaflet names eight other drugs; the answer is about ibuprofen and blood-pressure
+    medicines, cites the leaflet's own sentence with its box, and fits a phone screen or two."""
+    doc = ocr.read(ibuprofen_leaflet, "ibuprofen.png")
+    context = document_context("ibuprofen", doc, engine.lexicon)
+    assert [m.ingredients for m in context.mentions] == [(IBUPROFEN_SUBJECT,)]
+    assert IBUPROFEN_MENTIONED <= {i for d in context.mentioned for i in d.mention.ingredients}
+    answer = AnswerChain(engine, TemplateComposer(engine.lexicon)).ask("这药能和降压片一起吃吗？", documents=[context])
+    assert answer.verdict is Verdict.CAUTION
+    first = answer.answer.split("\n")[0]
+    assert first.startswith("布洛芬") and "降压片" in first and "注意" in first
+    assert answer.findings and all(IBUPROFEN_SUBJECT in (f.a, f.b) for f in answer.findings)
+    assert all(f.via_class == "antihypertensive" for f in answer.findings)
+    own = [c for c in answer.citations if c.document_id == "ibuprofen"]
+    assert len(own) == 1 and "抗高血压药" in own[0].text and own[0].bbox
+    assert answer.answer.count(own[0].text[:10]) == 1  # quoted once
+    ys = [p[1] for p in own[0].bbox]
+    assert max(ys) - min(ys) < 200  # the sentence's own lines, not the whole section
+    assert len(answer.answer) <= 600

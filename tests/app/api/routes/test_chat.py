@@ -8,7 +8,9 @@ import json
 
 from fastapi.testclient import TestClient
 
+from evals.render.pages import font_files
 from tests.app.api.conftest import AppFactory
+from tests.app.leaflets import IBUPROFEN_LEAFLET, render
 
 
 def ask(client: TestClient, *messages: dict, **extra: object) -> dict:
@@ -36,10 +38,10 @@ def test_a_question_gets_an_openai_shaped_answer_with_the_structured_result(clie
 def test_chinese_question_is_answered_in_chinese(client: TestClient) -> None:
     body = ask(client, user("布洛芬和华法林能一起吃吗？"))
     assert body["rxlens"]["language"] == "zh" and body["rxlens"]["verdict"] == "avoid"
-    assert "结论" in body["choices"][0]["message"]["content"]
+    assert body["choices"][0]["message"]["content"].startswith("布洛芬和华法林：不建议")
 
 
-def test_earlier_user_messages_feed_the_medication_list(client: TestClient) -> None:
+def test_drugs_named_in_earlier_user_messages_are_asked_against(client: TestClient) -> None:
     body = ask(
         client,
         {"role": "system", "content": "You are a helpful assistant."},
@@ -47,8 +49,10 @@ def test_earlier_user_messages_feed_the_medication_list(client: TestClient) -> N
         {"role": "assistant", "content": "Noted."},
         user("Can he also take ibuprofen together with it?"),
     )
-    assert "warfarin" in [m.lower() for m in body["rxlens"]["medications"]]
     assert body["rxlens"]["verdict"] == "avoid"
+    pair = body["rxlens"]["asked"][0]
+    assert pair["a"]["ingredients"] == ["warfarin"] and pair["a"]["origin"] == "conversation"
+    assert pair["b"]["ingredients"] == ["ibuprofen"]
 
 
 def test_a_stored_conversation_keeps_its_medication_list(client: TestClient) -> None:
@@ -128,3 +132,38 @@ def test_image_urls_are_refused_unless_safe(client: TestClient, make_app: AppFac
         # Even when remote images are allowed, the server never fetches from itself or a private network.
         for url in ("http://127.0.0.1:9/x.png", "http://localhost/x.png", "http://10.0.0.1/x.png"):
             assert "private" in _error(permissive, 400, _image_message(url))["message"]
+
+
+def photo(text: str, png: bytes) -> dict:
+    url = "data:image/png;base64," + base64.b64encode(png).decode()
+    return {
+        "role": "user",
+        "content": [{"type": "text", "text": text}, {"type": "image_url", "image_url": {"url": url}}],
+    }
+
+
+def test_a_follow_up_keeps_the_conversations_photo(client: TestClient) -> None:
+    """Real OCR of a leaflet, then follow-ups that do not re-send it: by conversation id, and by re-sending the
+    history the way an OpenAI client keeps it (text only, no id). Another conversation never sees the photo."""
+    png = render(IBUPROFEN_LEAFLET, *font_files()[0])
+    first = ask(client, photo("这药能和降压片一起吃吗？", png))
+    result = first["rxlens"]
+    assert result["verdict"] == "caution" and result["asked"][0]["a"]["ingredients"] == ["ibuprofen"]
+    conversation_id = result["conversation_id"]
+
+    by_id = ask(client, user("那和阿司匹林呢？"), rxlens={"conversation_id": conversation_id})["rxlens"]
+    assert [(p["a"]["ingredients"], p["b"]["ingredients"]) for p in by_id["asked"]] == [(["ibuprofen"], ["aspirin"])]
+    assert by_id["verdict"] == "avoid" and [d["id"] for d in by_id["documents"]] == [result["documents"][0]["id"]]
+
+    history = ask(
+        client,
+        user("这药能和降压片一起吃吗？"),
+        {"role": "assistant", "content": first["choices"][0]["message"]["content"]},
+        user("And with aspirin?"),
+    )["rxlens"]
+    assert history["conversation_id"] == conversation_id
+    assert history["asked"][0]["a"]["ingredients"] == ["ibuprofen"] and history["verdict"] == "avoid"
+
+    elsewhere = ask(client, user("那和阿司匹林呢？"))["rxlens"]
+    assert elsewhere["conversation_id"] != conversation_id and not elsewhere["documents"]
+    assert elsewhere["verdict"] == "insufficient_data"
