@@ -72,6 +72,7 @@ TOPIC_SECTIONS: dict[str, tuple[str, ...]] = {
         "contraindications",
     ),
     "overdose": ("overdosage", "overdose"),
+    "precautions": ("information_for_patients", "warnings_and_cautions", "warnings", "precautions", "boxed_warning"),
     "storage": ("storage", "how_supplied"),
     "other": ("indications_and_usage", "indications"),
 }
@@ -253,15 +254,24 @@ class Assessor:
     # ---- pairs -------------------------------------------------------------------------------------
 
     @staticmethod
-    def _asked_pairs(anchors: list[AssessedDrug], asked: list[AssessedDrug]) -> list[tuple[AssessedDrug, AssessedDrug]]:
-        pairs: list[tuple[AssessedDrug, AssessedDrug]] = []
+    def _asked_pairs(
+        anchors: list[AssessedDrug], asked: list[AssessedDrug]
+    ) -> list[tuple[AssessedDrug, AssessedDrug]]:
+        """Anchors (the documents' subjects, the user's list) against the drugs the question names. A question
+        that names one of the anchors picks it ("the Plavix on this prescription ... with omeprazole")."""
+        picked = [a for a in anchors if _same(a, asked)]
+        others = [b for b in asked if not _same(b, anchors)]
+        if picked:
+            if others:
+                return [(a, b) for a in picked for b in others]
+            if len(picked) >= 2:
+                return list(combinations(picked, 2))
+            return [(picked[0], b) for b in anchors if b is not picked[0]]
         if asked and anchors:
-            pairs = [(a, b) for a in anchors for b in asked if not _same(a, [b])]
-        if len(asked) >= 2 and not anchors:
-            pairs += list(combinations(asked, 2))
-        if not asked:
-            pairs = list(combinations(anchors, 2))
-        return pairs
+            return [(a, b) for a in anchors for b in asked]
+        if len(asked) >= 2:
+            return list(combinations(asked, 2))
+        return list(combinations(anchors, 2)) if not asked else []
 
     def _assess_pair(self, a: AssessedDrug, b: AssessedDrug, documents: Sequence[DocumentContext]) -> PairAssessment:
         pair = PairAssessment(a=a, b=b, verdict=Verdict.NO_KNOWN_INTERACTION)

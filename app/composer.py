@@ -112,6 +112,7 @@ _TOPIC_NAMES = {
     "pregnancy": ("孕期和哺乳期用药", "use in pregnancy and breastfeeding"),
     "overdose": ("过量与解救", "overdose and antidote"),
     "storage": ("贮藏方法", "storage"),
+    "precautions": ("注意事项", "precautions"),
     "other": ("适应症", "uses"),
 }
 _DOC_ZH = {"prescription": "处方", "package": "药盒", "label": "标签", "leaflet": "说明书"}

@@ -24,8 +24,8 @@ _TOPICS: list[tuple[str, re.Pattern[str]]] = [
     (
         "how_to_take",
         re.compile(
-            r"饭前|饭后|空腹|睡前|掰开|嚼|喝酒|饮酒|运动|with food|empty stomach|before (a )?meal|after (a )?meal|"
-            r"crush|chew|split|alcohol|exercise|bedtime",
+            r"饭前|饭后|空腹|睡前|掰开|嚼|喝酒|饮酒|with food|empty stomach|before (a )?meal|after (a )?meal|"
+            r"crush|chew|split|alcohol|bedtime",
             re.I,
         ),
     ),
@@ -39,9 +39,24 @@ _TOPICS: list[tuple[str, re.Pattern[str]]] = [
     ),
     (
         "contraindication",
-        re.compile(r"禁忌|禁用|不能用|不能吃|慎用|contraindicat|who should not|should not take", re.I),
+        re.compile(
+            r"禁忌|禁用|不能用|不能吃|哪些人|什么人|contraindicat|who should not|should not take|unsafe for|"
+            r"who (can't|cannot)",
+            re.I,
+        ),
     ),
-    ("side_effects", re.compile(r"副作用|不良反应|反应|side effect|adverse|reaction", re.I)),
+    (
+        "side_effects",
+        re.compile(r"副作用|不良反应|反应|引起|导致|side effect|adverse|reaction|cause|make me|swelling", re.I),
+    ),
+    (
+        "precautions",
+        re.compile(
+            r"注意|慎用|警告|运动|锻炼|warning|precaution|before (taking|starting|i start)|tell my doctor|"
+            r"patients? (should )?know|exercise|marathon|sport|watch out",
+            re.I,
+        ),
+    ),
 ]
 # A follow-up that asks about another drug ("那和阿司匹林呢？", "And with aspirin?"): a combination question even
 # when nothing earlier is known to pair it with (the answer then asks for the other drug).
@@ -123,7 +138,7 @@ _SLOT_PREFIX_ZH = re.compile(r"^(?:请问|我|我爸|我妈|老人|正在|在|�
 _SLOT_SUFFIX_ZH = re.compile(r"(?:能|可以|可不可以|是否|还能|还可以|不能)+$")
 _NOT_DRUG_WORDS = re.compile(
     r"^(?:this|these|it|them|that|my|his|her|medicine|medicines|pill|pills|drug|drugs|tablet|tablets|food|alcohol|"
-    r"together|other|father|mother|dad|mom|wife|husband|he|she|i|you|we|take|taking|药|这药|这个药|它|一起|饭|吃|酒)$",
+    r"together|other|father|mother|dad|mom|wife|husband|he|she|i|you|we|take|taking|药|这药|这个药|这个|这种|这种药|它|一起|饭|吃|酒)$",
     re.I,
 )
 
