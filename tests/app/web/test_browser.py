@@ -162,9 +162,11 @@ def test_a_caregiver_asks_about_a_leaflet_photo_in_the_browser(
     quad = [[float(v) for v in p] for p in json_attr(page, "#photo", "data-highlight")]
     ys = [p[1] for p in quad]
     xs = [p[0] for p in quad]
-    # The field runs from its 【药物相互作用】 heading (line 1) to the sentence (line 2): not the title, not line 3.
+    # The quoted sentence's own line (line 2): not the 【药物相互作用】 heading above it, not line 3.
     sentence_top = LINE_TOP + LINE_STEP * INTERACTION_LINE
-    assert LINE_TOP + 40 < min(ys) <= sentence_top and sentence_top + 30 <= max(ys) < sentence_top + LINE_STEP, quad
+    assert (
+        sentence_top - 15 <= min(ys) <= sentence_top + 10 and sentence_top + 30 <= max(ys) < sentence_top + LINE_STEP
+    ), quad
     assert min(xs) < 120 and max(xs) - min(xs) > 300, quad  # the sentence starts at x=40 and is ~800 px long
     canvas = page.locator("#photo")
     assert canvas.is_visible() and (canvas.bounding_box() or {}).get("width", 0) > 300
@@ -172,6 +174,18 @@ def test_a_caregiver_asks_about_a_leaflet_photo_in_the_browser(
     assert tint["width"] == 1100 and tint["inside"] > 0.3 and tint["above"] < 0.01, tint
 
     screenshot(page, "caregiver-page-zh.png")
+
+    # A follow-up without the photo is still about the photographed medicine.
+    page.fill("#question", "那和阿司匹林呢？")
+    with page.expect_response(lambda r: r.url.endswith("/v1/chat/completions"), timeout=30_000) as answered:
+        page.click("#send")
+    follow_up = answered.value.json()["rxlens"]
+    assert follow_up["conversation_id"] == rxlens["conversation_id"]
+    assert follow_up["asked"][0]["a"]["ingredients"] == ["amlodipine"]
+    assert follow_up["asked"][0]["b"]["ingredients"] == ["aspirin"]
+    page.wait_for_function("() => document.querySelectorAll('.msg .badge').length === 2")
+    first_line = page.locator(".msg:has(.badge)").last.locator(".answer").inner_text().split("\n")[0]
+    assert "氨氯地平" in first_line and "阿司匹林" in first_line, first_line
 
     # Switch to English: the labels change, the choice is remembered, and an English question gets an English
     # answer under an English badge, in the same conversation.
@@ -186,7 +200,7 @@ def test_a_caregiver_asks_about_a_leaflet_photo_in_the_browser(
     english = answered.value.json()["rxlens"]
     assert english["conversation_id"] == rxlens["conversation_id"] and english["language"] == "en"
     reply = page.locator(".msg:has(.badge)").last
-    page.wait_for_function("() => document.querySelectorAll('.msg .badge').length === 2")
+    page.wait_for_function("() => document.querySelectorAll('.msg .badge').length === 3")
     assert not CJK.search(reply.locator(".answer").inner_text())
     assert reply.locator(".badge").inner_text() == {"avoid": "Avoid", "caution": "Caution"}[english["verdict"]]
     screenshot(page, "caregiver-page-en.png")
