@@ -254,24 +254,22 @@ class Assessor:
     # ---- pairs -------------------------------------------------------------------------------------
 
     @staticmethod
-    def _asked_pairs(
-        anchors: list[AssessedDrug], asked: list[AssessedDrug]
-    ) -> list[tuple[AssessedDrug, AssessedDrug]]:
-        """Anchors (the documents' subjects, the user's list) against the drugs the question names. A question
-        that names one of the anchors picks it ("the Plavix on this prescription ... with omeprazole")."""
+    def _asked_pairs(anchors: list[AssessedDrug], asked: list[AssessedDrug]) -> list[tuple[AssessedDrug, AssessedDrug]]:
+        """Anchors (the documents' subjects, the user's list) against the drugs the question names, and the
+        question's own drugs with each other. A question that names one of the anchors picks it ("the Plavix on
+        this prescription ... with omeprazole")."""
         picked = [a for a in anchors if _same(a, asked)]
         others = [b for b in asked if not _same(b, anchors)]
+        among_asked = list(combinations(others, 2))
         if picked:
             if others:
-                return [(a, b) for a in picked for b in others]
+                return [(a, b) for a in picked for b in others] + among_asked
             if len(picked) >= 2:
                 return list(combinations(picked, 2))
             return [(picked[0], b) for b in anchors if b is not picked[0]]
-        if asked and anchors:
-            return [(a, b) for a in anchors for b in asked]
-        if len(asked) >= 2:
-            return list(combinations(asked, 2))
-        return list(combinations(anchors, 2)) if not asked else []
+        if asked:
+            return [(a, b) for a in anchors for b in asked] + among_asked
+        return list(combinations(anchors, 2))
 
     def _assess_pair(self, a: AssessedDrug, b: AssessedDrug, documents: Sequence[DocumentContext]) -> PairAssessment:
         pair = PairAssessment(a=a, b=b, verdict=Verdict.NO_KNOWN_INTERACTION)

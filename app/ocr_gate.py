@@ -11,8 +11,8 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import TypeVar
 
+from app.errors import Busy
 from app.metrics import Metrics
-from knowledge.errors import Busy
 
 T = TypeVar("T")
 

@@ -20,7 +20,7 @@ import numpy as np
 import pillow_heif
 from PIL import Image, ImageFile, ImageOps, UnidentifiedImageError
 
-from knowledge.errors import BadImage, ImageTooLarge, ImageTooSmall
+from ingestion.errors import BadImage, ImageTooLarge, ImageTooSmall
 
 ACCEPTED = "JPEG, PNG, WebP, HEIC, TIFF, BMP or PDF"
 

@@ -21,8 +21,8 @@ from app.api.images import image_from_url
 from app.api.library import document_out
 from app.api.schemas import ChatCompletionRequest, ChatMessage, DocumentOut, RxLensResult
 from app.components import Components
+from app.errors import Busy, InvalidInput, RequestTooLarge
 from app.persistence.tables import DocumentRow
-from knowledge.errors import Busy, InvalidInput, RequestTooLarge
 
 # What a photo sent without a question is taken to ask.
 _DEFAULT_QUESTION = {"zh": "这是什么药？需要注意什么？", "en": "What is this medicine and what should I watch out for?"}

@@ -11,7 +11,7 @@ from fastapi import Depends, Request
 
 from app.components import Components
 from app.config import Settings
-from knowledge.errors import Unauthorized
+from app.errors import Unauthorized
 
 LOCAL_OWNER = "local"
 

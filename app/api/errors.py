@@ -11,26 +11,29 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
 
-from knowledge import errors
+from app import errors
+from ingestion import errors as image_errors
+from knowledge import errors as knowledge_errors
 
 log = logging.getLogger(__name__)
 
 # Most specific first: the first class an error is an instance of decides.
-STATUS: list[tuple[type[errors.RxLensError], int]] = [
+STATUS: list[tuple[type[knowledge_errors.RxLensError], int]] = [
     (errors.Unauthorized, 401),
     (errors.NotFound, 404),
-    (errors.UnknownDrug, 404),
+    (knowledge_errors.UnknownDrug, 404),
     (errors.RequestTooLarge, 413),
-    (errors.ImageTooLarge, 413),
+    (image_errors.ImageTooLarge, 413),
     (errors.UnsupportedMediaType, 415),
-    (errors.BadImage, 415),
-    (errors.ImageTooSmall, 422),
-    (errors.NoTextFound, 422),
+    (image_errors.BadImage, 415),
+    (image_errors.ImageTooSmall, 422),
+    (image_errors.NoTextFound, 422),
     (errors.InvalidInput, 400),
     (errors.RateLimited, 429),
     (errors.Busy, 503),
-    (errors.UpstreamError, 503),
-    (errors.KnowledgeBaseMissing, 503),
+    (image_errors.UpstreamError, 503),
+    (image_errors.OcrUnavailable, 503),
+    (knowledge_errors.KnowledgeBaseMissing, 503),
 ]
 
 _HTTP_CODES = {
@@ -46,7 +49,7 @@ _HTTP_CODES = {
 }
 
 
-def status_of(error: errors.RxLensError) -> int:
+def status_of(error: knowledge_errors.RxLensError) -> int:
     return next((status for cls, status in STATUS if isinstance(error, cls)), 400)
 
 
@@ -55,7 +58,7 @@ def error_response(status: int, code: str, message: str, headers: dict[str, str]
 
 
 async def _rxlens_error(_request: Request, exc: Exception) -> JSONResponse:
-    assert isinstance(exc, errors.RxLensError)
+    assert isinstance(exc, knowledge_errors.RxLensError)
     status = status_of(exc)
     headers: dict[str, str] = {}
     if isinstance(exc, errors.RateLimited | errors.Busy):
@@ -98,7 +101,7 @@ async def _unexpected(_request: Request, exc: Exception) -> JSONResponse:
 
 
 def install(app: FastAPI) -> None:
-    app.add_exception_handler(errors.RxLensError, _rxlens_error)
+    app.add_exception_handler(knowledge_errors.RxLensError, _rxlens_error)
     app.add_exception_handler(HTTPException, _http_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(Exception, _unexpected)

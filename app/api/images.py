@@ -17,7 +17,8 @@ from urllib.parse import urlsplit, urlunsplit
 import httpx
 
 from app.config import Settings
-from knowledge.errors import BadImage, ImageTooLarge, InvalidInput, UnsupportedMediaType
+from app.errors import InvalidInput, UnsupportedMediaType
+from ingestion.errors import BadImage, ImageTooLarge
 
 _SIGNATURES: list[tuple[bytes, str]] = [
     (b"\xff\xd8\xff", "image/jpeg"),

@@ -18,12 +18,13 @@ from starlette.concurrency import run_in_threadpool
 from app.api.images import sniff_content_type
 from app.api.schemas import DocumentOut, ParsedDocumentOut
 from app.documents import DocumentContext, document_context
+from app.errors import InvalidInput, NotFound, UnsupportedMediaType
 from app.metrics import Metrics
 from app.ocr_gate import OcrGate
 from app.persistence.repositories import DocumentRepository
 from app.persistence.tables import DocumentRow
 from ingestion.document import ParsedDocument
-from knowledge.errors import InvalidInput, NoTextFound, NotFound, UnsupportedMediaType
+from ingestion.errors import NoTextFound
 from knowledge.lexicon import Lexicon
 from knowledge.normalize import has_cjk
 from knowledge.retrieval.chunks import Chunk, document_chunks

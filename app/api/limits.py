@@ -12,7 +12,7 @@ import time
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from knowledge.errors import RateLimited
+from app.errors import RateLimited
 
 
 class BodySizeLimit:

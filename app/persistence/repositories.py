@@ -15,9 +15,9 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
 from app.answer import without_document
+from app.errors import NotFound
 from app.persistence.database import Database
 from app.persistence.tables import ConversationRow, DocumentImageRow, DocumentRow, MessageRow, utcnow
-from knowledge.errors import NotFound
 
 
 def new_id() -> str:

@@ -21,8 +21,8 @@ from typing import Any
 import numpy as np
 from PIL import Image
 
+from ingestion.errors import OcrUnavailable
 from ingestion.ocr.base import OcrLine, OcrResult, quad_from_points
-from knowledge.errors import InvalidInput
 
 log = logging.getLogger(__name__)
 
@@ -60,11 +60,11 @@ def cuda_available() -> bool:
 def resolve_device(device: str) -> str:
     """The device a config really runs on; refuses "cuda" where onnxruntime has no CUDA provider."""
     if device not in {"auto", "cpu", "cuda"}:
-        raise InvalidInput(
+        raise OcrUnavailable(
             f"OCR device {device!r} is not one of auto, cpu, cuda. Set RXLENS_OCR_DEVICE to one of them."
         )
     if device == "cuda" and not cuda_available():
-        raise InvalidInput(
+        raise OcrUnavailable(
             "OCR device 'cuda' was asked for but onnxruntime offers no CUDAExecutionProvider. "
             "Install onnxruntime-gpu with a matching CUDA, or set RXLENS_OCR_DEVICE=auto."
         )

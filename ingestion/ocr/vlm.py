@@ -21,8 +21,8 @@ from typing import Any
 import httpx
 from PIL import Image
 
+from ingestion.errors import UpstreamError
 from ingestion.ocr.base import OcrLine, OcrResult, Quad, quad_from_points, quad_from_rect
-from knowledge.errors import UpstreamError
 
 log = logging.getLogger(__name__)
 

@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from ingestion.errors import BadImage, ImageTooLarge, ImageTooSmall
 from ingestion.intake import (
     CorruptImage,
     EmptyUpload,
@@ -23,7 +24,6 @@ from ingestion.intake import (
     TruncatedImage,
     sniff,
 )
-from knowledge.errors import BadImage, ImageTooLarge, ImageTooSmall
 
 
 def encode(image: Image.Image, fmt: str, **kwargs: object) -> bytes:

@@ -10,11 +10,11 @@ from PIL import Image
 
 from app.config import Settings, ocr_config
 from ingestion.document import ParsedDocument
+from ingestion.errors import OcrUnavailable
 from ingestion.intake import TruncatedImage
 from ingestion.ocr import rapid
 from ingestion.ocr.rapid import RapidOcrConfig, RapidOcrEngine, rapidocr_params, resolve_device, usable_cores
 from ingestion.pipeline import OcrPipeline, build_pipeline
-from knowledge.errors import InvalidInput
 from tests.ingestion.conftest import PAGES, cer
 
 STAGES = {"decode", "orient", "ocr", "layout", "fields", "mentions", "total"}
@@ -78,9 +78,9 @@ def test_device_choice() -> None:
     assert resolve_device("auto") == ("cuda" if has_cuda else "cpu")
     assert resolve_device("cpu") == "cpu"
     if not has_cuda:
-        with pytest.raises(InvalidInput, match="onnxruntime-gpu"):
+        with pytest.raises(OcrUnavailable, match="onnxruntime-gpu"):
             resolve_device("cuda")
-    with pytest.raises(InvalidInput):
+    with pytest.raises(OcrUnavailable):
         resolve_device("tpu")
 
 

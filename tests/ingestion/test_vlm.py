@@ -18,9 +18,9 @@ from typing import Any
 import pytest
 from PIL import Image
 
+from ingestion.errors import UpstreamError
 from ingestion.ocr.vlm import VlmConfig, VlmOcrEngine
 from ingestion.pipeline import OcrPipeline
-from knowledge.errors import UpstreamError
 
 
 class FakeVlmServer:

@@ -12,7 +12,7 @@ from app.api.deps import ComponentsDep, OwnerDep
 from app.api.images import decode_base64
 from app.api.library import document_out
 from app.api.schemas import DocumentList, DocumentOut, DocumentSummary, DocumentUpload, ErrorResponse
-from knowledge.errors import InvalidInput, UnsupportedMediaType
+from app.errors import InvalidInput, UnsupportedMediaType
 
 router = APIRouter(prefix="/v1/documents", tags=["documents"])
 

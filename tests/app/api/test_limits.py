@@ -11,9 +11,9 @@ from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
 from app.cli import cli
+from app.errors import Busy
 from app.metrics import Metrics
 from app.ocr_gate import OcrGate
-from knowledge.errors import Busy
 from tests.app.api.conftest import AppFactory
 
 

@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 from sqlalchemy import text
 
+from app.errors import NotFound
 from app.persistence.database import Database
 from app.persistence.repositories import DocumentRepository
-from knowledge.errors import NotFound
 
 PARSED = {
     "doc_type": "leaflet",
