@@ -222,6 +222,40 @@ _SALTS_EN = [
     "xinafoate",
     "furoate",
 ]
+# Counter-ion words of running text: right after a drug name ("losartan potassium", "sildenafil citrate") they are
+# part of that name, never a drug of their own. Wider than `_SALTS_EN` (which `core_forms` strips, and the build
+# resolves source names with) by the ions that are drugs or ions only when they stand alone.
+COUNTER_IONS_EN = frozenset(
+    [w for w in _SALTS_EN if " " not in w]
+    + [
+        "dipotassium",
+        "disodium",
+        "dicalcium",
+        "carbonate",
+        "bicarbonate",
+        "chloride",
+        "iodide",
+        "hydroiodide",
+        "hemifumarate",
+        "hydrogen",
+        "anhydrous",
+        "hemisulfate",
+        "sesquihydrate",
+        "pentahydrate",
+        "hexahydrate",
+        "succinate",
+        "bisulphate",
+        "estolate",
+        "stearate",
+        "decanoate",
+        "enanthate",
+        "cypionate",
+        "palmitate",
+    ]
+)
+# The same in Chinese: salt words before (枸橼酸西地那非, 硫酸氢氯吡格雷) and after (氯沙坦钾, 阿托伐他汀钙) a name.
+SALT_PREFIXES_ZH = tuple(_SALTS_ZH_PREFIX)
+SALT_SUFFIXES_ZH = ("二钠", "二钾", "双钠", "钠盐", "钾盐", "钙盐", "镁盐", "钠", "钾", "钙", "镁", "锌")
 _FORMS_EN_RE = re.compile(r"\b(?:" + "|".join(re.escape(f) for f in sorted(_FORMS_EN, key=len, reverse=True)) + r")\b")
 _SALTS_EN_RE = re.compile(r"\b(?:" + "|".join(_SALTS_EN) + r")\b")
 

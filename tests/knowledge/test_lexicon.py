@@ -160,3 +160,108 @@ def test_chinese_names_of_high_priority_drugs_and_their_salts(lexicon: Lexicon) 
 def test_everyday_words_sources_list_as_drugs_are_not_mentions(lexicon: Lexicon) -> None:
     text = "本品活性成分为布洛芬，白金色铝塑包装"
     assert [m.ingredients for m in lexicon.find_mentions(text)] == [("ibuprofen",)]
+
+
+@pytest.mark.parametrize(
+    ("text", "ingredient"),
+    [
+        ("losartan potassium", "losartan"),
+        ("sildenafil citrate", "sildenafil"),
+        ("lithium carbonate", "lithium"),
+        ("amlodipine besylate", "amlodipine"),
+        ("clorazepate dipotassium", "clorazepic acid"),
+        ("clopidogrel hydrogen sulfate", "clopidogrel"),
+        ("氯沙坦钾", "losartan"),
+        ("枸橼酸西地那非", "sildenafil"),
+        ("碳酸锂", "lithium"),
+        ("苯磺酸氨氯地平", "amlodipine"),
+        ("硫酸氢氯吡格雷", "clopidogrel"),
+        ("阿托伐他汀钙片", "atorvastatin"),
+    ],
+)
+def test_a_counter_ion_belongs_to_the_drug_it_names(lexicon: Lexicon, text: str, ingredient: str) -> None:
+    """Salts were drugs of their own: "losartan potassium" gave potassium ("avoid" with ibuprofen)."""
+    assert [(m.text, m.ingredients) for m in lexicon.find_mentions(text)] == [(text, (ingredient,))]
+    assert lexicon.resolve(text).ingredients == (ingredient,)
+    found = lexicon.find_mentions(f"Can I take {text} with ibuprofen? 能和布洛芬一起吃吗")
+    assert [m.ingredients for m in found] == [(ingredient,), ("ibuprofen",), ("ibuprofen",)]
+
+
+def test_a_salt_written_as_its_own_word_stays_with_its_drug_and_potassium_alone_is_a_drug(lexicon: Lexicon) -> None:
+    assert [m.ingredients for m in lexicon.find_mentions("choline salicylate")] == [("choline",)]
+    assert [m.ingredients for m in lexicon.find_mentions("potassium chloride tablets")] == [("potassium chloride",)]
+    assert [m.ingredients for m in lexicon.find_mentions("氯化钾缓释片")] == [("potassium chloride",)]
+    found = lexicon.find_mentions("losartan and potassium; aspirin, sodium bicarbonate")
+    assert [m.ingredients for m in found] == [("losartan",), ("potassium",), ("aspirin",), ("sodium bicarbonate",)]
+    # a salt word that begins a name of its own is that name: 硝酸异山梨 is isosorbide dinitrate, not 硝酸 + 异山梨醇
+    found = lexicon.find_mentions("硝酸异山梨醇、硝酸甘油")
+    assert [m.ingredients for m in found] == [("isosorbide dinitrate",), ("nitroglycerin",)]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "包装：聚乙烯瓶装，铝塑泡罩包装",
+        "我有高血压和糖尿病",
+        "My father has hypertension.",
+        "magnesium stearate",
+        "硬脂酸镁",
+    ],
+)
+def test_packaging_excipient_and_disease_words_are_not_drugs(lexicon: Lexicon, text: str) -> None:
+    """聚乙烯瓶 (a polyethylene bottle) was corrected to 聚乙烯醇, "hypertension" to Hypertensin (angiotensin II)."""
+    assert lexicon.find_mentions(text) == []
+    assert not lexicon.resolve(text).recognized
+
+
+def test_an_excipient_list_names_no_active_drug(lexicon: Lexicon) -> None:
+    zh = "【成份】本品主要成份为布洛芬。辅料为：淀粉、硬脂酸镁、羟丙甲纤维素、聚乙二醇、\n乳糖。【适应症】"
+    assert [m.ingredients for m in lexicon.find_mentions(zh)] == [("ibuprofen",)]
+    en = (
+        "Active ingredient: ibuprofen 200 mg. Inactive ingredients: lactose, magnesium stearate, microcrystalline "
+        "cellulose, polyethylene glycol, talc. Do not take with warfarin."
+    )
+    assert [m.ingredients for m in lexicon.find_mentions(en)] == [("ibuprofen",), ("warfarin",)]
+    # an excipient word inside a sentence is not a list: what follows is still read
+    found = lexicon.find_mentions("对本品及辅料过敏者、正在服用单胺氧化酶抑制剂者禁用")
+    assert [m.class_ids for m in found] == [("maoi",)]
+
+
+@pytest.mark.parametrize("text", ["呋喃苯胺", "Coumarin", "besylate", "lactose", "聚乙烯瓶"])
+def test_a_known_chemical_word_is_not_corrected_into_another_drug(lexicon: Lexicon, text: str) -> None:
+    """呋喃苯胺 (furosemide's old name cut short) became 呋喃硫胺 (fursultiamine), "Coumarin" became coumadin."""
+    assert not lexicon.resolve(text).recognized
+    assert lexicon.find_mentions(f"我在吃{text}") == []
+
+
+def test_furosemides_old_chinese_name_is_a_name(lexicon: Lexicon) -> None:
+    m = lexicon.resolve("呋喃苯胺酸")
+    assert m.ingredients == ("furosemide",)
+    assert m.corrected_from is None
+
+
+def test_every_correction_says_what_it_was_taken_for(lexicon: Lexicon) -> None:
+    """A notice printed “呋喃苯胺”按“”理解: `matched` was empty beside `corrected_from`."""
+    typos = ["安禄地平", "二甲双肌", "氨氧地平", "格列苯脲", "Amlodipne", "warfrin", "metformn", "moclobamide"]
+    mentions = [lexicon.resolve(t) for t in typos]
+    mentions += lexicon.find_mentions("我在吃安禄地平和二甲双肌。Can I take warfrin with metformn?")
+    assert len([m for m in mentions if m.corrected_from]) == len(typos) + 4
+    for m in mentions:
+        assert m.corrected_from is None or m.matched.strip(), m
+
+
+@pytest.mark.parametrize(
+    ("sentence", "ingredients"),
+    [
+        ("波立维和耐信能一起吃吗？", [("clopidogrel",), ("esomeprazole",)]),
+        ("耐信能和波立维一起吃吗", [("esomeprazole",), ("clopidogrel",)]),
+        ("我在吃耐信", [("esomeprazole",)]),
+        ("代文和耐信能一起吃吗", [("valsartan",), ("esomeprazole",)]),
+        ("东北和修正", []),  # two-character brands that are everyday words, with no drug beside them
+    ],
+)
+def test_two_character_brands_count_when_listed_or_taken(
+    lexicon: Lexicon, sentence: str, ingredients: list[tuple[str, ...]]
+) -> None:
+    """耐信 (esomeprazole) resolved alone, but running text skipped every two-character brand."""
+    assert [m.ingredients for m in lexicon.find_mentions(sentence)] == ingredients
