@@ -22,6 +22,9 @@ from knowledge.models import DrugMention
 # Where a sentence ends: Chinese and English full stops, semicolons, and the numbered items of a leaflet list.
 _SENTENCE_END = re.compile(r"(?<=[。；;！？!?])|(?<=\.)\s+|\s*(?=(?:\d{1,2}[\.、．]|[（(]\d{1,2}[）)])\D)")
 _SPACE = re.compile(r"\s+")
+# Where a leaflet or box names its product, most specific first.
+_PRODUCT_FIELDS = ("generic_name", "drug_name", "brand_name", "trade_name", "product_name", "english_name")
+_LABEL = re.compile(r"^[^：:]{1,8}[：:]")  # "通用名称：" before a product name
 SHORT_SENTENCE = 6  # characters: shorter pieces are not sentences of their own
 
 
@@ -151,12 +154,16 @@ def document_context(document_id: str, doc: ParsedDocument, lexicon: Lexicon) ->
         if f.value.strip()
         for ev in _sentence_evidence(document_id, name, f, doc.lines, lexicon)
     ]
-    # A prescribed row whose name matched no drug must not vanish: it is a drug we do not recognise.
+    # A prescribed row whose name matched no drug must not vanish: it is a drug we do not recognise. So is the
+    # product of a leaflet or box whose name we could not resolve.
     unrecognized = [
         m.name
         for m in doc.medications
         if m.name.strip() and not any(set(d.line_indices) & set(m.line_indices) for d in recognized)
     ]
+    if not subjects and not doc.medications:
+        names = (doc.fields.get(n) for n in _PRODUCT_FIELDS)
+        unrecognized += [_LABEL.sub("", f.value).strip() for f in names if f is not None and f.value.strip()][:1]
     return DocumentContext(
         document_id=document_id,
         mentions=subjects,

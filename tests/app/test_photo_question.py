@@ -134,3 +134,30 @@ def test_ibuprofen_leaflet_and_blood_pressure_pills_answers_that_pair(
     ys = [p[1] for p in own[0].bbox]
     assert max(ys) - min(ys) < 200  # the sentence's own lines, not the whole section
     assert len(answer.answer) <= 600
+
+    # The leaflet says 不宜同用 for digoxin: our sources grade the pair moderate, the user's own leaflet decides.
+    digoxin = AnswerChain(engine, TemplateComposer(engine.lexicon)).ask("能和地高辛一起吃吗？", documents=[context])
+    assert digoxin.verdict is Verdict.AVOID
+    stated = [c for c in digoxin.citations if c.document_id == "ibuprofen"]
+    assert stated and "不宜同用" in stated[0].text and stated[0].bbox
+
+
+@pytest.mark.slow
+def test_a_leaflet_whose_product_we_do_not_know_is_never_an_all_clear(
+    ocr: OcrPipeline, engine: InteractionEngine
+) -> None:
+    path, index = font_files()[0]
+    page = render(
+        (
+            ("克洛维特片说明书", True),
+            ("【药品名称】通用名称：克洛维特片", False),
+            ("【药物相互作用】与阿司匹林同用时请咨询医师。", False),
+        ),
+        path,
+        index,
+    )
+    context = document_context("unknown", ocr.read(page, "unknown.png"), engine.lexicon)
+    assert not context.mentions and context.unrecognized == ["克洛维特片"]
+    answer = AnswerChain(engine, TemplateComposer(engine.lexicon)).ask("这药能和阿司匹林一起吃吗？", documents=[context])
+    assert answer.verdict is Verdict.INSUFFICIENT_DATA
+    assert "克洛维特片" in answer.answer.split("\n")[0] and "克洛维特片" in answer.unrecognized
