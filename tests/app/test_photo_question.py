@@ -158,6 +158,7 @@ def test_a_leaflet_whose_product_we_do_not_know_is_never_an_all_clear(
     )
     context = document_context("unknown", ocr.read(page, "unknown.png"), engine.lexicon)
     assert not context.mentions and context.unrecognized == ["克洛维特片"]
-    answer = AnswerChain(engine, TemplateComposer(engine.lexicon)).ask("这药能和阿司匹林一起吃吗？", documents=[context])
+    chain = AnswerChain(engine, TemplateComposer(engine.lexicon))
+    answer = chain.ask("这药能和阿司匹林一起吃吗？", documents=[context])
     assert answer.verdict is Verdict.INSUFFICIENT_DATA
     assert "克洛维特片" in answer.answer.split("\n")[0] and "克洛维特片" in answer.unrecognized
