@@ -72,7 +72,7 @@ TOPIC_SECTIONS: dict[str, tuple[str, ...]] = {
         "contraindications",
     ),
     "overdose": ("overdosage", "overdose"),
-    "precautions": ("information_for_patients", "warnings_and_cautions", "warnings", "precautions", "boxed_warning"),
+    "precautions": ("warnings_and_cautions", "warnings", "precautions", "information_for_patients", "boxed_warning"),
     "storage": ("storage", "how_supplied"),
     "other": ("indications_and_usage", "indications"),
 }

@@ -125,17 +125,7 @@ def _sentence_evidence(
             end = start + len(key)
         on = sorted(set(owner[start:end])) if start >= 0 else list(own)
         boxes = [lines[i].box for i in on] or list(value.boxes)
-        refs = tuple(dict.fromkeys(f"drug:{i}" for m in lexicon.find_mentions(sentence) for i in m.ingredients))
-        out.append(
-            Evidence(
-                text=sentence,
-                source="uploaded document",
-                refs=refs,
-                document_id=document_id,
-                field=name,
-                bbox=enclosing_box(boxes),
-            )
-        )
+        out.append(field_evidence(document_id, name, sentence, boxes, lexicon))
     return out
 
 

@@ -146,36 +146,35 @@ _NOT_DRUG_WORDS = re.compile(
 def unresolved_slots(question: str, found: Sequence[DrugMention], lexicon: Lexicon) -> list[DrugMention]:
     """Names in a combination question's drug slots that the lexicon does not know: "Zorblax" in "Can I take
     Zorblax with aspirin?". They become unrecognised mentions, so the answer cannot be an all-clear."""
-    out: list[DrugMention] = []
-    spans = [(m.start, m.end) for m in found]
-    for pattern in (_LIST_EN, _LIST_ZH):
-        for match in pattern.finditer(question):
-            offset = match.start("list")
-            cursor = 0
-            for word in _LIST_SPLIT.split(match.group("list")):
-                where = match.group("list").find(word, cursor)
-                cursor = where + len(word)
-                start, end = offset + where, offset + where + len(word)
-                text = _SLOT_SUFFIX_ZH.sub("", _SLOT_PREFIX_ZH.sub("", word)) if has_cjk(word) else word
-                if len(text) < 2 or _NOT_DRUG_WORDS.match(text) or any(s < end and start < e for s, e in spans):
-                    continue
-                if lexicon.resolve(text).recognized or any(m.text == text for m in out):
-                    continue
-                out.append(DrugMention(text=text, recognized=False, start=start, end=end))
+    candidates: list[tuple[str, int, int]] = []  # (words, start, end) in a drug slot
+    for match in _LIST_EN.finditer(question):
+        candidates += _list_items(match)
+    for match in _LIST_ZH.finditer(question):
+        candidates += _list_items(match)
     for pattern in (*_SLOTS_EN, *_SLOTS_ZH):
         for match in pattern.finditer(question):
-            for slot in ("a", "b"):
-                if slot not in match.groupdict() or match.group(slot) is None:
-                    continue
-                start, end = match.span(slot)
-                raw = match.group(slot)
-                text = _SLOT_SUFFIX_ZH.sub("", _SLOT_PREFIX_ZH.sub("", raw)) if has_cjk(raw) else raw
-                if len(text) < 2 or _NOT_DRUG_WORDS.match(text) or any(s < end and start < e for s, e in spans):
-                    continue
-                if lexicon.resolve(text).recognized or any(m.text == text for m in out):
-                    continue
-                out.append(DrugMention(text=text, recognized=False, start=start, end=end))
+            candidates += [(match.group(k), *match.span(k)) for k in ("a", "b") if match.groupdict().get(k)]
+    out: list[DrugMention] = []
+    spans = [(m.start, m.end) for m in found]
+    for raw, start, end in candidates:
+        text = _SLOT_SUFFIX_ZH.sub("", _SLOT_PREFIX_ZH.sub("", raw)) if has_cjk(raw) else raw
+        if len(text) < 2 or _NOT_DRUG_WORDS.match(text) or any(s < end and start < e for s, e in spans):
+            continue
+        if lexicon.resolve(text).recognized or any(m.text == text for m in out):
+            continue
+        out.append(DrugMention(text=text, recognized=False, start=start, end=end))
     return out
+
+
+def _list_items(match: re.Match[str]) -> list[tuple[str, int, int]]:
+    """The names of a listed "X, Y and Z" with their offsets in the question."""
+    listed, offset, cursor = match.group("list"), match.start("list"), 0
+    items = []
+    for word in _LIST_SPLIT.split(listed):
+        where = listed.find(word, cursor)
+        cursor = where + len(word)
+        items.append((word, offset + where, offset + where + len(word)))
+    return items
 
 
 def detect_language(text: str) -> str:

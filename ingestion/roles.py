@@ -85,8 +85,8 @@ def assign_roles(
         # drug its sections name never stands in for it.
         named = any(is_name_field(n) and f.value.strip() for n, f in fields.items())
         if not subjects and not named:
-            sections = {i for i, names in covering.items() if not all(is_name_field(n) for n in names)}
-            titles = _title_lines(lines) - sections
+            in_sections = {i for i, names in covering.items() if not all(is_name_field(n) for n in names)}
+            titles = _title_lines(lines) - in_sections
             subjects = {k for k, d in enumerate(drugs) if any(i in titles for i in d.line_indices)}
         if not subjects and not named:
             subjects = {k for k, d in enumerate(drugs) if not _on_field_lines(d, covering)}

@@ -41,12 +41,32 @@ def cites_section(result: dict[str, Any], gold: dict[str, tuple[str, str, str]])
     return False
 
 
+# A section of the user's own leaflet or label (its field name) that answers what a label section answers.
+_DOCUMENT_FIELDS = {
+    "dosage_and_administration": {"dosage", "dosage_and_administration"},
+    "adverse_reactions": {"adverse_reactions"},
+    "contraindications": {"contraindications"},
+    "warnings_and_cautions": {"warnings", "precautions", "warnings_and_precautions", "warnings_and_cautions"},
+    "information_for_patients": {"precautions", "information_for_patients"},
+    "indications_and_usage": {"indications", "indications_and_usage"},
+}
+
+
+def cites_own_document(result: dict[str, Any], section: str) -> bool:
+    """Whether the answer quotes the section of the user's own photographed document that answers the question
+    (the leaflet in the user's hand is the best source there is for it)."""
+    fields = _DOCUMENT_FIELDS.get(section, {section})
+    return any(c.get("document_id") and c.get("field") in fields for c in result.get("citations") or [])
+
+
 def says_missing(result: dict[str, Any]) -> bool:
     topic = result.get("topic")
     return isinstance(topic, dict) and topic.get("found") is False
 
 
 def answered(result: dict[str, Any], item: ConsumerItem, gold: dict[str, tuple[str, str, str]]) -> bool:
+    if item.image is not None and cites_own_document(result, item.section):
+        return True
     return cites_section(result, gold) if item.section_in_kb else says_missing(result)
 
 
