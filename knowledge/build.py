@@ -19,14 +19,14 @@ from pathlib import Path
 
 from tqdm import tqdm
 
-from knowledge.models import Severity
 from knowledge.normalize import core_forms, has_cjk, norm
+from knowledge.severity import Reconciled, SourceGrade, reconcile
 from knowledge.sources import atc, chinese, curated, ddinter, drugbank, labels, mcp_rules, ndfrt, onc
 from knowledge.sources.catalog import DATA_DIR, SOURCES
 from knowledge.sources.records import ClassDef, NameRecord, PairRecord, PassageRecord
 from knowledge.stats import table_counts
 
-SCHEMA_VERSION = "1"
+SCHEMA_VERSION = "2"  # 2: evidence, agreeing, explained; each source's grade and kind
 
 # DrugBank's common name is the canonical id except where the INN (or the name every caregiver uses) differs.
 CANONICAL_OVERRIDES = {"DB00316": "paracetamol", "DB00945": "aspirin", "DB01356": "lithium"}
@@ -71,10 +71,12 @@ CREATE TABLE classes (id TEXT PRIMARY KEY, name_en TEXT NOT NULL, name_zh TEXT N
 CREATE TABLE class_includes (class_id TEXT NOT NULL, child_id TEXT NOT NULL);
 CREATE TABLE class_members (class_id TEXT NOT NULL, drug_id TEXT NOT NULL, source TEXT NOT NULL);
 CREATE TABLE interactions (id INTEGER PRIMARY KEY, a TEXT NOT NULL, b TEXT NOT NULL, severity TEXT NOT NULL,
-                           summary TEXT, mechanism TEXT, management TEXT, summary_zh TEXT, management_zh TEXT);
+                           summary TEXT, mechanism TEXT, management TEXT, summary_zh TEXT, management_zh TEXT,
+                           evidence TEXT NOT NULL, agreeing TEXT NOT NULL, explained INTEGER NOT NULL);
 CREATE UNIQUE INDEX interactions_pair ON interactions(a, b);
 CREATE TABLE interaction_sources (interaction_id INTEGER NOT NULL, source TEXT NOT NULL, record TEXT NOT NULL,
-                                  license TEXT NOT NULL, severity_word TEXT NOT NULL);
+                                  license TEXT NOT NULL, severity_word TEXT NOT NULL,
+                                  grade TEXT NOT NULL, kind TEXT NOT NULL, explained INTEGER NOT NULL);
 CREATE INDEX interaction_sources_id ON interaction_sources(interaction_id);
 CREATE TABLE passages (id TEXT PRIMARY KEY, kind TEXT NOT NULL, section TEXT, lang TEXT NOT NULL, title TEXT,
                        text TEXT NOT NULL, source TEXT NOT NULL, record TEXT NOT NULL, license TEXT NOT NULL);
@@ -101,15 +103,27 @@ def input_hash(exclude_noncommercial: bool) -> str:
     return h.hexdigest()
 
 
+def _explains(r: PairRecord) -> bool:
+    return bool(r.mechanism or r.management)
+
+
 class _Merged:
     """An interaction being merged across sources."""
 
     def __init__(self) -> None:
         self.records: list[PairRecord] = []
 
-    def severity(self) -> Severity:
-        graded = [r.severity for r in self.records if r.severity is not Severity.UNKNOWN]
-        return max(graded, key=lambda s: s.rank) if graded else Severity.UNKNOWN
+    def grades(self) -> list[SourceGrade]:
+        """Each source record's grade once (a rule expanded over a brand and its generic is one record)."""
+        out: dict[tuple[str, str], SourceGrade] = {}
+        for r in sorted(self.records, key=lambda r: (r.source, r.record)):
+            out.setdefault((r.source, r.record), SourceGrade.of(r.source, r.record, r.severity, _explains(r)))
+        return list(out.values())
+
+    def reconciled(self) -> Reconciled:
+        """Sources weighed by kind (knowledge/severity.py): a label's major is never lowered, a bare database
+        grade never outranks a label, an ONC non-interruptive pair is at most moderate."""
+        return reconcile(self.grades())
 
     def text(self, attr: str) -> str:
         for name in TEXT_PRIORITY:
@@ -516,26 +530,42 @@ class Builder:
         con.executemany("INSERT INTO class_members VALUES (?, ?, ?)", sorted(self.members))
         rows, src_rows = [], []
         for n, ((a, b), merged) in enumerate(sorted(self.pairs.items()), start=1):
+            graded = merged.reconciled()
             rows.append(
                 (
                     n,
                     a,
                     b,
-                    merged.severity().value,
+                    graded.severity.value,
                     merged.text("summary"),
                     merged.text("mechanism"),
                     merged.text("management"),
                     merged.text("summary_zh"),
                     merged.text("management_zh"),
+                    graded.evidence,
+                    "|".join(graded.agreeing),
+                    int(graded.explained),
                 )
             )
             seen = set()
             for rec in sorted(merged.records, key=lambda r: (r.source, r.record)):
                 if (rec.source, rec.record) not in seen:
                     seen.add((rec.source, rec.record))
-                    src_rows.append((n, rec.source, rec.record, lic[rec.source], rec.severity_word))
-        con.executemany("INSERT INTO interactions VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
-        con.executemany("INSERT INTO interaction_sources VALUES (?, ?, ?, ?, ?)", src_rows)
+                    g = SourceGrade.of(rec.source, rec.record, rec.severity, _explains(rec))
+                    src_rows.append(
+                        (
+                            n,
+                            rec.source,
+                            rec.record,
+                            lic[rec.source],
+                            rec.severity_word,
+                            g.severity.value,
+                            g.kind,
+                            int(g.explained),
+                        )
+                    )
+        con.executemany("INSERT INTO interactions VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
+        con.executemany("INSERT INTO interaction_sources VALUES (?, ?, ?, ?, ?, ?, ?, ?)", src_rows)
         passages: dict[str, tuple[str | int, ...]] = {}
         refs: set[tuple[str, str]] = set()
         for p, kind, ents in self.passages:

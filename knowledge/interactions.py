@@ -14,7 +14,8 @@ from itertools import combinations
 
 from knowledge.build import TEXT_PRIORITY
 from knowledge.lexicon import Lexicon
-from knowledge.models import CheckResult, DrugMention, Duplicate, Interaction, Severity, SourceRef
+from knowledge.models import CheckResult, DrugMention, Duplicate, Interaction, SourceRef
+from knowledge.severity import AUTHORITY, SourceGrade, reconcile
 from knowledge.store import KnowledgeBase
 
 # Two different members of one of these classes taken together is duplicate therapy worth flagging.
@@ -93,31 +94,53 @@ class InteractionEngine:
         ]
 
     def pair(self, a: str, b: str) -> Interaction | None:
-        """Everything the knowledge base says about ingredients a and b, merged: the highest severity wins,
-        every source is listed, and `via_class` names the class rule when no direct record exists."""
-        hits: list[tuple[int, Severity, str | None]] = []
+        """Everything the knowledge base says about ingredients a and b, merged: the records found directly and
+        through class rules are weighed together by `knowledge.severity.reconcile` (the same rules as the
+        build), every source is listed, and `via_class` names the class rule when no direct record exists."""
+        hits: list[tuple[Interaction, str | None]] = []
         a_side = [(f"drug:{a}", None)] + [(f"class:{c}", c) for c in sorted(self.kb.classes_of.get(a, ()))]
         b_side = [(f"drug:{b}", None)] + [(f"class:{c}", c) for c in sorted(self.kb.classes_of.get(b, ()))]
         for x, cx in a_side:
             for y, cy in b_side:
                 hit = self.kb.pair(x, y)
                 if hit is not None:
-                    hits.append((hit[0], hit[1], cx or cy))
+                    hits.append((self.kb.interaction(hit[0]), cx or cy))
         if not hits:
             return None
-        direct = [h for h in hits if h[2] is None]
-        primary = max(hits, key=lambda h: (h[1].rank, h[2] is None))
-        base = self.kb.interaction(primary[0])
+        if len(hits) == 1:
+            inter, via = hits[0]
+            return replace(inter, a=a, b=b, sources=_ordered(inter.sources), via_class=via)
+        grades: dict[tuple[str, str], SourceGrade] = {}
         sources: dict[tuple[str, str], SourceRef] = {}
-        for interaction_id, _, _ in hits:
-            for s in self.kb.interaction(interaction_id).sources:
+        for inter, _ in hits:
+            for g in inter.grades:
+                grades.setdefault((g.source, g.record), g)
+            for s in inter.sources:
                 sources.setdefault((s.name, s.record), s)
+        merged = reconcile(grades.values())
+        # The text comes from the record that carries the grade, the strongest and explained one first.
+        base, via = max(
+            hits,
+            key=lambda h: (
+                h[0].severity is merged.severity,
+                AUTHORITY.get(h[0].evidence, 0),
+                h[0].explained,
+                h[1] is None,
+                h[0].severity.rank,
+            ),
+        )
+        direct = any(v is None for _, v in hits)
         return replace(
             base,
             a=a,
             b=b,
+            severity=merged.severity,
+            evidence=merged.evidence,
+            agreeing=merged.agreeing,
+            explained=merged.explained,
+            grades=tuple(grades.values()),
             sources=_ordered(sources.values()),
-            via_class=None if direct else primary[2],
+            via_class=None if direct else via,
         )
 
     def _drug_vs_class(self, a: str, class_id: str) -> list[Interaction]:

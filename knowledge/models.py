@@ -7,7 +7,10 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
 from enum import StrEnum
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from knowledge.severity import SourceGrade
 
 
 class Severity(StrEnum):
@@ -83,10 +86,15 @@ class DrugMention:
 
 @dataclass(frozen=True)
 class Interaction:
-    """An interacting pair, merged across sources: the highest severity wins and every source is listed.
+    """An interacting pair, merged across sources: the sources are weighed by kind (`knowledge.severity`) and
+    every source is listed.
 
     `a` and `b` are lower-case INNs. `via_class` is set when the pair was found because one side is a class
-    the user named ("blood-pressure pill"), or when a class-level rule produced it.
+    the user named ("blood-pressure pill"), or when a class-level rule produced it. `evidence` is the kind of the
+    strongest source asserting the pair ("label" | "regulator_thesaurus" | "consensus" | "literature" |
+    "database"), `agreeing` the kinds whose own grade is `severity`, `explained` whether any source gives a
+    mechanism or advice. `evidence == "database"` with `explained` False is a bare database grade
+    (`bare_database_grade`): list it, but it is no reason to call a pair "caution".
     """
 
     a: str
@@ -99,6 +107,15 @@ class Interaction:
     via_class: str | None = None
     interaction_id: int = 0
     members: tuple[str, ...] = ()  # for a finding against a class: the members that interact, worst first
+    evidence: str = "database"
+    agreeing: tuple[str, ...] = ()
+    explained: bool = False
+    grades: tuple[SourceGrade, ...] = ()  # each source's own grade on our scale (what `evidence` was weighed from)
+
+    @property
+    def bare_database_grade(self) -> bool:
+        """Only databases grade the pair and none explains it (a bare DDInter "Unknown" or "Minor" line)."""
+        return self.evidence == "database" and not self.explained
 
     def to_json(self) -> dict[str, Any]:
         out: dict[str, Any] = {
@@ -112,6 +129,9 @@ class Interaction:
         if self.via_class:
             out["via_class"] = self.via_class
         out["sources"] = [asdict(s) for s in self.sources]
+        out["evidence"] = self.evidence
+        out["agreeing"] = list(self.agreeing)
+        out["explained"] = self.explained
         return out
 
 

@@ -17,6 +17,7 @@ from pathlib import Path
 from knowledge.build import SCHEMA_VERSION
 from knowledge.errors import KnowledgeBaseMissing
 from knowledge.models import Interaction, Severity, SourceRef
+from knowledge.severity import SourceGrade
 
 
 @dataclass(frozen=True)
@@ -184,17 +185,20 @@ class KnowledgeBase:
     def _read_interaction(self, interaction_id: int) -> Interaction:
         with self._connection() as con:
             row = con.execute(
-                "SELECT a, b, severity, summary, mechanism, management FROM interactions WHERE id=?",
+                "SELECT a, b, severity, summary, mechanism, management, evidence, agreeing, explained "
+                "FROM interactions WHERE id=?",
                 (interaction_id,),
             ).fetchone()
-            sources = tuple(
-                SourceRef(name, record, license_, word)
-                for name, record, license_, word in con.execute(
-                    "SELECT source, record, license, severity_word FROM interaction_sources WHERE interaction_id=? "
-                    "ORDER BY source, record",
-                    (interaction_id,),
-                )
-            )
+            source_rows = con.execute(
+                "SELECT source, record, license, severity_word, grade, kind, explained FROM interaction_sources "
+                "WHERE interaction_id=? ORDER BY source, record",
+                (interaction_id,),
+            ).fetchall()
+        sources = tuple(SourceRef(name, record, license_, word) for name, record, license_, word, *_ in source_rows)
+        grades = tuple(
+            SourceGrade(name, record, Severity(grade), kind, bool(explained))
+            for name, record, _, _, grade, kind, explained in source_rows
+        )
         return Interaction(
             a=row[0],
             b=row[1],
@@ -204,6 +208,10 @@ class KnowledgeBase:
             management=row[5] or "",
             sources=sources,
             interaction_id=interaction_id,
+            evidence=row[6],
+            agreeing=tuple(k for k in row[7].split("|") if k),
+            explained=bool(row[8]),
+            grades=grades,
         )
 
     def interaction_zh(self, interaction_id: int) -> tuple[str, str]:

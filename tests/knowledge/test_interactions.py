@@ -120,3 +120,32 @@ def test_source_misspellings_still_join_their_rows(engine: InteractionEngine) ->
     assert engine.lexicon.resolve("medroxyprogesterone").ingredients == ("medroxyprogesterone acetate",)
     for botanical in ("hypericum", "贯叶连翘"):  # not Hyperium (rilmenidine), one letter away
         assert engine.lexicon.resolve(botanical).ingredients == ("st. john's wort",)
+
+
+def test_a_beta_blocker_against_calcium_channel_blockers_is_major_only_for_verapamil_and_diltiazem(
+    engine: InteractionEngine,
+) -> None:
+    groups = {i.b: i for i in engine.check(["metoprolol", "calcium channel blocker"]).interactions}
+    assert groups["non_dihydropyridine_ccb"].severity.rank >= Severity.MAJOR.rank
+    assert set(groups["non_dihydropyridine_ccb"].members) <= {"verapamil", "diltiazem", "gallopamil", "etripamil"}
+    dhp = groups.get("dihydropyridine_ccb")
+    assert dhp is None or dhp.severity.rank <= Severity.MODERATE.rank
+
+
+def test_ssri_serotonin_syndrome_rule_reaches_serotonergic_opioids_only(engine: InteractionEngine) -> None:
+    (tramadol,) = engine.check(["sertraline", "tramadol"]).interactions
+    assert tramadol.severity.rank >= Severity.MAJOR.rank
+    assert all(
+        s.name != "rxlens_curated" or "CUR-027" not in s.record
+        for i in engine.check(["sertraline", "morphine"]).interactions
+        for s in i.sources
+    )
+
+
+def test_digoxin_with_verapamil_is_flagged_from_the_digoxin_label(engine: InteractionEngine) -> None:
+    (finding,) = engine.check(["digoxin", "verapamil"]).interactions
+    assert finding.severity.rank >= Severity.MODERATE.rank
+    assert any(s.name == "rxlens_curated" and "CUR-068" in s.record for s in finding.sources)
+    assert not any(
+        "CUR-068" in s.record for i in engine.check(["digoxin", "amlodipine"]).interactions for s in i.sources
+    )
