@@ -8,6 +8,7 @@ licence forbids commercial use (DDInter, WHO ATC) before anything is merged.
 
 from __future__ import annotations
 
+import csv
 import hashlib
 import json
 import os
@@ -21,7 +22,7 @@ from tqdm import tqdm
 
 from knowledge.normalize import core_forms, has_cjk, norm
 from knowledge.severity import Reconciled, SourceGrade, reconcile
-from knowledge.sources import atc, chinese, curated, ddinter, drugbank, labels, mcp_rules, ndfrt, onc
+from knowledge.sources import atc, chinese, curated, ddinter, drugbank, fda_unii, labels, mcp_rules, ndfrt, onc
 from knowledge.sources.catalog import DATA_DIR, SOURCES
 from knowledge.sources.records import ClassDef, NameRecord, PairRecord, PassageRecord
 from knowledge.stats import table_counts
@@ -48,6 +49,8 @@ MINERALS = {
     "silver",
     "bismuth",
 }
+# ... and salts whose anion is the medicine: choline salicylate is a salicylate (an NSAID), not choline.
+ACTIVE_ANIONS = {"salicylate"}
 
 # When several sources explain the same pair, the text comes from the most explanatory one.
 TEXT_PRIORITY = [
@@ -105,6 +108,12 @@ def input_hash(exclude_noncommercial: bool) -> str:
 
 def _explains(r: PairRecord) -> bool:
     return bool(r.mechanism or r.management)
+
+
+def _not_synonyms() -> set[tuple[str, str]]:
+    """DrugBank synonyms that name another medicine (curated/not_synonyms.csv): (norm(name), DrugBank id)."""
+    with open(DATA_DIR / "curated" / "not_synonyms.csv", encoding="utf-8", newline="") as f:
+        return {(norm(r["name"]), r["drugbank_id"]) for r in csv.DictReader(f)}
 
 
 class _Merged:
@@ -204,6 +213,7 @@ class Builder:
     # ---- steps ---------------------------------------------------------------------------------------
 
     def load_vocabulary(self) -> None:
+        wrong = _not_synonyms()
         salts = []
         for d in drugbank.load_vocabulary():
             if d.is_salt:
@@ -213,13 +223,13 @@ class Builder:
             self.db_of.setdefault(canonical, d.drugbank_id)
             self.en_primary.setdefault(norm(d.name), d.drugbank_id)
             self.en_primary.setdefault(norm(canonical), d.drugbank_id)
-            self.synonyms[d.drugbank_id] = d.synonyms
-            for s in d.synonyms:
+            self.synonyms[d.drugbank_id] = tuple(s for s in d.synonyms if (norm(s), d.drugbank_id) not in wrong)
+            for s in self.synonyms[d.drugbank_id]:
                 self.en_index[norm(s)].add(d.drugbank_id)
         for d in salts:
             words = d.name.lower().split()
             parent = " ".join(words[:-1])
-            if len(words) < 2 or words[0] in MINERALS:
+            if len(words) < 2 or words[0] in MINERALS or words[-1] in ACTIVE_ANIONS:
                 continue
             ids = self.en_index.get(norm(parent), set())
             parent_db = self.en_primary.get(norm(parent)) or (min(ids) if len(ids) == 1 else None)
@@ -242,6 +252,8 @@ class Builder:
         key = (norm(rec.name), rec.kind, "|".join(ids))
         if not key[0] or key in self.names or (rec.lang == "zh" and key[0] in self.zh_not_names):
             return
+        if rec.source != "rxlens_curated" and key[0] in self.curated_names:
+            return  # a curated name is a correction of the other sources (拜新同 is nifedipine, not nicardipine)
         self.names[key] = NameRecord(rec.name, rec.lang, rec.kind, ids, rec.source, rec.record)
         if rec.lang == "zh":
             self.zh_index.setdefault(key[0], ids)
@@ -276,6 +288,11 @@ class Builder:
                 if name:
                     self.add_name(NameRecord(name, lang, kind, (), "yuanyanyao", rec_id), ents)
         self._load_cmekg_products()
+
+    def load_brands(self) -> None:
+        """Brand names of other sources (FDA UNII), after the curated and Chinese names they must not override."""
+        for rec in fda_unii.load_names():
+            self.add_name(rec, [e for t in rec.targets for e in self.resolve(t, rec.source)])
 
     def _load_cmekg_products(self) -> None:
         brand_votes: dict[str, Counter[tuple[str, ...]]] = defaultdict(Counter)
@@ -611,6 +628,7 @@ def build(out: Path, exclude_noncommercial: bool = False, force: bool = False, p
         ("vocabulary", b.load_vocabulary),
         ("classes", b.load_classes),
         ("chinese names", b.load_chinese),
+        ("brand names", b.load_brands),
         ("ATC", b.load_atc),
         ("class members", b.load_memberships),
         ("interactions", b.load_pairs),

