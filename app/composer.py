@@ -257,7 +257,8 @@ class TemplateComposer:
             lines.append(self._document_says(statements[0], assessment, zh, cite))
         else:
             support = _supporting(asked[0], evidence)
-            if support is not None:
+            # A Chinese answer quotes no English: an English label passage would only be a title and a number.
+            if support is not None and (has_cjk(support.text) or not zh):
                 lines.append(self._quote(support, zh, cite))
         lines += self._others(assessment, zh, cite)
         return lines
