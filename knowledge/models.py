@@ -94,7 +94,8 @@ class Interaction:
     strongest source asserting the pair ("label" | "regulator_thesaurus" | "consensus" | "literature" |
     "database"), `agreeing` the kinds whose own grade is `severity`, `explained` whether any source gives a
     mechanism or advice. `evidence == "database"` with `explained` False is a bare database grade
-    (`bare_database_grade`): list it, but it is no reason to call a pair "caution".
+    (`bare_database_grade`). `passive`: a minor or ungraded finding no source explains, asserted only by databases
+    or ONC's non-interruptive list: list it, but it is no reason to call a pair "caution".
     """
 
     a: str
@@ -114,8 +115,15 @@ class Interaction:
 
     @property
     def bare_database_grade(self) -> bool:
-        """Only databases grade the pair and none explains it (a bare DDInter "Unknown" or "Minor" line)."""
+        """Only databases grade the pair and none explains it (a bare DDInter line, whatever its grade)."""
         return self.evidence == "database" and not self.explained
+
+    @property
+    def passive(self) -> bool:
+        """Shown passively, never a reason for "caution": graded minor or not graded, explained by no source,
+        asserted only by databases or ONC's non-interruptive list (which exists to say "do not interrupt")."""
+        low = self.severity in (Severity.MINOR, Severity.UNKNOWN)
+        return low and not self.explained and self.evidence in ("database", "consensus")
 
     def to_json(self) -> dict[str, Any]:
         out: dict[str, Any] = {
@@ -132,6 +140,7 @@ class Interaction:
         out["evidence"] = self.evidence
         out["agreeing"] = list(self.agreeing)
         out["explained"] = self.explained
+        out["passive"] = self.passive
         return out
 
 

@@ -16,8 +16,8 @@ written out in knowledge/data/README.md ("How severities are reconciled"); in sh
 
 Beside the grade come the evidence level (the kind of the strongest source asserting the pair), the kinds of the
 sources that agree with the grade, and whether any source explains the interaction (mechanism or advice). A bare
-DDInter grade is then `evidence == "database"` and `explained is False`: listed, but it is no reason to call a
-pair "caution".
+DDInter "Unknown"/"Minor" line, or a pair only ONC's non-interruptive list names, is then `passive`: listed, but
+it is no reason to call a pair "caution".
 """
 
 from __future__ import annotations
@@ -89,8 +89,15 @@ class Reconciled:
 
     @property
     def bare_database_grade(self) -> bool:
-        """Only databases grade the pair, and none explains it: list it, but it is no reason for "caution"."""
+        """Only databases grade the pair, and none explains it."""
         return self.evidence == DATABASE and not self.explained
+
+    @property
+    def passive(self) -> bool:
+        """Minor or ungraded, unexplained, from databases or ONC's non-interruptive list only: list it, but it is
+        no reason for "caution" (the same test as `Interaction.passive`)."""
+        low = self.severity in (Severity.MINOR, Severity.UNKNOWN)
+        return low and not self.explained and self.evidence in (DATABASE, CONSENSUS)
 
 
 def _worst(grades: Iterable[SourceGrade]) -> Severity | None:

@@ -60,6 +60,10 @@ def test_a_bare_database_grade_stays_what_it_is_and_is_marked() -> None:
         found = reconcile([grade("ddinter", word)])
         assert found.severity is word
         assert found.evidence == DATABASE and found.explained is False and found.bare_database_grade
+        assert found.passive
+    assert not reconcile([grade("ddinter", S.MODERATE)]).passive  # a bare moderate still counts
+    assert reconcile([grade("onc_non_interruptive", S.MINOR)]).passive
+    assert not reconcile([grade("rxlens_curated", S.MINOR, True)]).passive
 
 
 def test_the_higher_authority_wins_over_a_database_grade() -> None:
@@ -112,6 +116,7 @@ def test_everyday_pairs_are_at_most_a_bare_database_grade(engine: InteractionEng
     if finding is not None:
         assert finding.severity in (S.MINOR, S.UNKNOWN), finding
         assert finding.evidence == DATABASE and finding.explained is False and finding.bare_database_grade
+        assert finding.passive and finding.to_json()["passive"] is True
 
 
 @pytest.mark.parametrize(
@@ -133,6 +138,10 @@ def test_a_dihydropyridine_with_a_beta_blocker_is_not_major(engine: InteractionE
         ("clarithromycin", "simvastatin", S.MAJOR),
         ("sertraline", "tramadol", S.MAJOR),
         ("lisinopril", "losartan", S.MAJOR),  # a label's major outranks ONC's non-interruptive listing
+        ("warfarin", "heparin", S.MAJOR),  # the warfarin label's bleeding table, whatever a thesaurus's lower level
+        ("apixaban", "warfarin", S.MAJOR),
+        ("atorvastatin", "cyclosporine", S.MAJOR),
+        ("clopidogrel", "repaglinide", S.MAJOR),
     ],
 )
 def test_dangerous_pairs_keep_their_grade(engine: InteractionEngine, a: str, b: str, at_least: Severity) -> None:
@@ -144,6 +153,7 @@ def test_dangerous_pairs_keep_their_grade(engine: InteractionEngine, a: str, b: 
 def test_findings_carry_their_evidence_in_json(engine: InteractionEngine) -> None:
     (finding,) = engine.check(["verapamil", "metoprolol"]).to_json()["interactions"]
     assert finding["evidence"] == LABEL and LABEL in finding["agreeing"] and finding["explained"] is True
+    assert finding["passive"] is False
 
 
 def test_the_subclasses_hold_only_their_members(kb: KnowledgeBase) -> None:
