@@ -279,6 +279,7 @@ class Assessor:
             return pair
         result = self.engine.check([a.mention, b.mention])
         pair.findings = list(result.interactions)
+        significant = [f for f in pair.findings if not _bare_minor(f)]
         pair.duplicates = list(result.duplicates)
         pair.statements = self._statements(a, b, documents)
         worst = max((f.severity.rank for f in pair.findings), default=-1)
@@ -288,7 +289,7 @@ class Assessor:
             or any(s.level is Verdict.AVOID for s in pair.statements)
         ):
             pair.verdict = Verdict.AVOID
-        elif pair.findings or pair.duplicates or pair.statements:
+        elif significant or pair.duplicates or pair.statements:
             pair.verdict = Verdict.CAUTION
         else:
             missing = [d for d in (a, b) if not self._covered(d.mention)]
@@ -431,6 +432,12 @@ def _passage_evidence(p: Passage) -> Evidence:
         refs=p.refs,
         field=p.section,
     )
+
+
+def _bare_minor(f: Interaction) -> bool:
+    """A finding that is no reason for "caution" by itself, only listed as what it is: graded minor (by any source,
+    after reconciliation), or passive (an ungraded line no source explains, from a database or consensus list)."""
+    return f.severity is Severity.MINOR or f.passive
 
 
 def _key(f: Interaction) -> tuple[str, str]:

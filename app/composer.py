@@ -8,6 +8,7 @@ Chinese throughout: English source text appears only inside a citation.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Sequence
 from typing import Protocol
 
@@ -40,6 +41,12 @@ _VERDICT: dict[Verdict, tuple[str, str]] = {
     ),
     Verdict.INSUFFICIENT_DATA: ("信息不足，无法判断", "not enough information to judge"),
 }
+# The verdict where only a database's bare minor or ungraded line exists.
+_VERDICT_NO_SIGNIFICANT = (
+    "在我们的资料来源中没有找到两者之间有临床意义的相互作用，但这不等于一定安全",
+    "no clinically significant interaction between them is known in our sources, which does not prove the "
+    "combination is safe",
+)
 _T: dict[str, tuple[str, str]] = {
     "pharmacist": (
         "请在用药前向药师或医生确认；不要自行更改医生开具的剂量。",
@@ -57,6 +64,11 @@ _T: dict[str, tuple[str, str]] = {
     ),
     "why_no_data": ("我们的资料来源没有{names}的相互作用数据", "our sources hold no interaction data for {names}"),
     "why_no_known": ("已查询：{sources}", "checked: {sources}"),
+    "why_minor_only": (
+        "我们的资料来源仅列有{severity}的相互作用记录（{source}），本身不足以需要特别注意；请咨询药师",
+        "our sources list only {severity} interaction record ({source}), no reason for caution by itself; "
+        "ask a pharmacist",
+    ),
     "why_record": (
         "我们的资料来源记录了两者之间的{severity}相互作用",
         "our sources record a {severity} interaction between them",
@@ -115,16 +127,28 @@ _TOPIC_NAMES = {
     "precautions": ("注意事项", "precautions"),
     "other": ("适应症", "uses"),
 }
-_DOC_ZH = {"prescription": "处方", "package": "药盒", "label": "标签", "leaflet": "说明书"}
-
-
-_SOURCE_ZH = {
-    "rxlens_curated": "RxLens整理的美国药品说明书规则",
-    "drug_interaction_mcp": "drug-interaction-mcp规则库",
-    "ddinter": "DDInter数据库",
-    "ndfrt": "美国退伍军人事务部NDF-RT",
-    "onc_high_priority": "美国ONC高优先级相互作用清单",
-    "onc_non_interruptive": "美国ONC低优先级相互作用清单",
+# Sources as people know them (the raw id stays in the citation's record).
+_SOURCE_NAMES = {
+    "rxlens_curated": ("美国药品说明书", "US drug label"),
+    "drug_interaction_mcp": ("美国药品说明书规则库", "FDA label rules"),
+    "ansm": ("法国药监局相互作用目录", "French ANSM thesaurus"),
+    "ddinter": ("DDInter数据库", "DDInter"),
+    "ndfrt": ("美国退伍军人事务部NDF-RT", "VA NDF-RT"),
+    "onc_high_priority": ("美国ONC高优先级清单", "ONC high-priority list"),
+    "onc_non_interruptive": ("美国ONC低优先级清单", "ONC low-priority list"),
+    "dailymed": ("美国药品说明书（DailyMed）", "US drug label (DailyMed)"),
+    "openfda_excerpts": ("美国药品说明书（openFDA）", "US drug label (openFDA)"),
+    "openfda_fixtures": ("美国药品说明书（openFDA）", "US drug label (openFDA)"),
+    "cmekg": ("中文药品说明书（CMeKG）", "Chinese drug leaflet (CMeKG)"),
+}
+_MINOR_EN = {"minor": "a minor", "unknown": "an ungraded"}
+# How each kind of source is named beside a finding (its evidence level), in the user's words.
+_EVIDENCE = {
+    "label": ("药品说明书", "drug label"),
+    "regulator_thesaurus": ("法国药监局相互作用目录", "French ANSM thesaurus"),
+    "consensus": ("专家共识清单", "consensus list"),
+    "literature": ("文献", "literature"),
+    "database": ("数据库", "database"),
 }
 
 
@@ -152,6 +176,14 @@ _FIELD_ZH = {
 
 def _t(key: str, zh: bool) -> str:
     return _T[key][0] if zh else _T[key][1]
+
+
+# French source text (ANSM's thesaurus) is quoted in its citation, never in an English or Chinese answer's body.
+_FRENCH = re.compile(r"[éèêàçùâîôû]|\b(?:les|des|avec|chez|une|du|et|la|le)\b", re.I)
+
+
+def _english(text: str) -> bool:
+    return bool(text) and not has_cjk(text) and len(_FRENCH.findall(text)) < 2
 
 
 def _first_sentence(text: str, limit: int = WHY_CHARS) -> str:
@@ -243,7 +275,8 @@ class TemplateComposer:
                 if len(asked) == 1
                 else (1 if pair.findings and len(pair.findings) > 1 else 0)
             )
-            if len(pair.findings) > 1 or (pair.findings and len(asked) == 1):
+            listed = pair.verdict is not Verdict.NO_KNOWN_INTERACTION  # bare minor lines are in the headline
+            if listed and (len(pair.findings) > 1 or (pair.findings and len(asked) == 1)):
                 for inter in pair.findings[: max(room, 0)]:
                     lines.append(self._bullet(inter, zh, cite, detail=shown == 0 and len(asked) == 1))
                     shown += 1
@@ -273,6 +306,10 @@ class TemplateComposer:
             )
         return [_t("others", zh).format(items=("；" if zh else "; ").join(items))] if items else []
 
+    @staticmethod
+    def _source_name(name: str, zh: bool) -> str:
+        return _SOURCE_NAMES.get(name, (name, name))[0 if zh else 1]
+
     def _user_words(self, drug: AssessedDrug, zh: bool) -> str:
         """A drug as the user wrote it (the question's or the document's word), in the answer's language when
         the user's word is in the other one."""
@@ -299,6 +336,13 @@ class TemplateComposer:
         elif pair.coverage == "no_interaction_data":
             names = ("、" if zh else ", ").join(self._user_words(d, zh) for d in pair.missing)
             why = _t("why_no_data", zh).format(names=names) + ("，" if zh else "; ") + _t("todo_unknown", zh)
+        elif pair.verdict is Verdict.NO_KNOWN_INTERACTION and pair.findings:  # minor or passive lines only
+            inter = pair.findings[0]
+            listing = ("、" if zh else ", ").join(dict.fromkeys(self._source_name(s.name, zh) for s in inter.sources))
+            severity = inter.severity.label_zh if zh else _MINOR_EN.get(inter.severity.value, inter.severity.value)
+            why = _t("why_minor_only", zh).format(source=listing, severity=severity)
+            marker = " " + self._cite_interaction(inter, cite)
+            verdict = _VERDICT_NO_SIGNIFICANT[0 if zh else 1]
         elif pair.verdict is Verdict.NO_KNOWN_INTERACTION:
             sources = ", ".join(sorted(self.lexicon.kb.sources))
             marker = " " + cite(
@@ -338,15 +382,17 @@ class TemplateComposer:
             )
         if zh and summary_zh:
             return _first_sentence(summary_zh)
-        if not zh and inter.summary and not inter.summary.startswith(("DDInter lists", "On the ONC")):
+        if not zh and _english(inter.summary) and not inter.summary.startswith(("DDInter lists", "On the ONC")):
             return _first_sentence(inter.summary)
         return _t("why_record", zh).format(severity=severity)
 
     def _bullet(self, inter: Interaction, zh: bool, cite: Cite, detail: bool) -> str:
         a, b = self._entity(inter.a, zh), self._entity(inter.b, zh)
         n = self._cite_interaction(inter, cite)
+        kinds = [inter.evidence, *(k for k in inter.agreeing if k != inter.evidence)]
+        basis = ("、" if zh else ", ").join(_EVIDENCE[k][0 if zh else 1] for k in kinds if k in _EVIDENCE)
         if zh:
-            text = f"• {a} + {b}：{inter.severity.label_zh}"
+            text = f"• {a} + {b}：{inter.severity.label_zh}（依据：{basis}）"
             summary_zh, management_zh = self.lexicon.kb.interaction_zh(inter.interaction_id)
             if inter.members:
                 text += "（如" + "、".join(self._entity(m, zh) for m in inter.members[:3]) + "）"
@@ -355,13 +401,13 @@ class TemplateComposer:
             if detail and management_zh:
                 text += "。" + _t("management", zh) + _first_sentence(management_zh, 120)
             return f"{text}。{n}"
-        text = f"• {a} + {b}: {inter.severity.value}"
+        text = f"• {a} + {b}: {inter.severity.value} (evidence: {basis})"
         if inter.members:
             text += " (such as " + ", ".join(self._entity(m, zh) for m in inter.members[:3]) + ")"
         if detail:
-            if inter.mechanism and not inter.members:
+            if _english(inter.mechanism) and not inter.members:
                 text += ". " + _t("mechanism", zh) + _first_sentence(inter.mechanism, 160)
-            if inter.management:
+            if _english(inter.management):
                 text += ". " + _t("management", zh) + _first_sentence(inter.management, 160)
         return f"{text}. {n}"
 
@@ -419,9 +465,7 @@ class TemplateComposer:
                 if first.document_id:
                     where = _t("where_document", zh)
                 else:
-                    where = _t("where_label", zh).format(
-                        source=_SOURCE_ZH.get(first.source, first.source) if zh else first.source
-                    )
+                    where = _t("where_label", zh).format(source=self._source_name(first.source, zh))
                 lines.append(_t("topic_found", zh).format(drug=drug, topic=topic_name, where=where))
                 lines += [self._quote(ev, zh, cite) for ev in topic.passages]
             else:

@@ -29,7 +29,7 @@ _SYSTEM = (
 _VERDICT_WORDS = {
     Verdict.AVOID: ("avoid", "不建议"),
     Verdict.CAUTION: ("caution", "注意"),
-    Verdict.NO_KNOWN_INTERACTION: ("no interaction", "没有找到"),
+    Verdict.NO_KNOWN_INTERACTION: ("known in our sources", "没有找到"),
     Verdict.INSUFFICIENT_DATA: ("not enough information", "信息不足"),
     Verdict.INFO: ("", ""),
 }

@@ -132,8 +132,9 @@ def test_llm_composer_rephrasing_is_checked_against_the_template(engine: Interac
         chain = AnswerChain(engine, composer)
         reference = AnswerChain(engine, template).ask("Can I take warfarin with aspirin?")
         markers = " ".join(f"[{c.id}]" for c in reference.citations)
+        severity = reference.findings[0].severity.value
         server.replies.append(
-            f"In short: avoid taking these together. It is a major interaction {markers}. "
+            f"In short: avoid taking these together. It is a {severity} interaction {markers}. "
             "Please ask your pharmacist or doctor."
         )
         good = chain.ask("Can I take warfarin with aspirin?")
@@ -143,7 +144,7 @@ def test_llm_composer_rephrasing_is_checked_against_the_template(engine: Interac
         bad = chain.ask("Can I take warfarin with aspirin?")
         assert bad.composer == "template (llm output rejected)"
         assert bad.answer == reference.answer and bad.verdict is Verdict.AVOID
-        server.replies.append("Avoid them. It is major. Ask a pharmacist.")  # citations dropped
+        server.replies.append(f"Avoid them. It is {severity}. Ask a pharmacist.")  # no [n]
         assert chain.ask("Can I take warfarin with aspirin?").composer == "template (llm output rejected)"
     down = AnswerChain(engine, LlmComposer(template, base_url=server.base_url, model="stub", timeout_s=2))
     assert down.ask("Can I take warfarin with aspirin?").composer == "template (llm unavailable)"
