@@ -213,20 +213,20 @@ class InteractionsEvaluator(Evaluator):
         dataset = "evals/data/specificity/pairs.csv"
         rows = [(p, *self._top(p.a, p.b)) for p in tqdm(pairs, desc="specificity", unit="pair")]
 
-        def caution(top: str, found: list[dict[str, Any]]) -> bool:
-            # An explained finding, or one a label or consensus source asserts, makes the answer "caution"; a bare
-            # database grade does not ("evidence"/"explained" where the engine reports them).
-            return top in _WORSE or any(
-                ("evidence" in j or "explained" in j) and (j.get("evidence") != "database" or j.get("explained"))
-                for j in found
-            )
+        chain = self.ctx.components.chain
+
+        def caution(pair: Any) -> bool:
+            # What the user is told: the product's own verdict for "Can I take A with B?" (the assessment decides
+            # which findings are reason for caution; a minor or passive line is not).
+            verdict = chain.ask(f"Can I take {pair.a} with {pair.b}?").verdict.value
+            return verdict in ("caution", "avoid")
 
         def m(name: str, num: int) -> Metric:
             return Metric(name, num / max(1, len(rows)), dataset, len(rows), {**settings, "languages": "en"}, False)
 
         metrics = [
             m("quiet_major_or_worse", sum(1 for r in rows if r[1] in ("major", "contraindicated"))),
-            m("quiet_caution", sum(1 for r in rows if caution(r[1], r[2]))),
+            m("quiet_caution", sum(1 for r in rows if caution(r[0]))),
             m("quiet_moderate_or_worse", sum(1 for r in rows if r[1] in _WORSE)),
             m("quiet_any_finding", sum(1 for r in rows if r[1] != "none")),
         ]
@@ -239,7 +239,7 @@ class InteractionsEvaluator(Evaluator):
                 "evidence": [j.get("evidence") for j in r[2]],
             }
             for r in rows
-            if caution(r[1], r[2])
+            if caution(r[0])
         ]
         return metrics, failures
 

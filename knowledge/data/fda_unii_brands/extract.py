@@ -18,7 +18,7 @@ import sqlite3
 import sys
 from pathlib import Path
 
-from wordfreq import zipf_frequency  # type: ignore[import-not-found]
+from wordfreq import zipf_frequency
 
 from knowledge.build import Builder
 from knowledge.normalize import COUNTER_IONS_EN, norm
