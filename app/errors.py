@@ -57,3 +57,15 @@ class Busy(RxLensError):
     def __init__(self, message: str, retry_after: int = 5) -> None:
         super().__init__(message)
         self.retry_after = retry_after
+
+
+class ModelNotFound(NotFound):
+    """A chat request names a model this service does not serve."""
+
+    code = "model_not_found"
+
+
+class MaxTokensTooSmall(InvalidInput):
+    """`max_tokens` is below the answer's first line (its verdict and advice), which is never cut."""
+
+    code = "max_tokens_too_small"

@@ -7,11 +7,15 @@ in its earlier questions (or in the re-sent history) are the ones a follow-up is
 is the one sent in `rxlens.medications` plus the one stored with the conversation. Photos are read and stored as
 the owner's documents, so the answer can cite their boxes and the page can show them. Another conversation's
 documents are never used. The exchange is committed before the reply is sent.
+
+A streamed reply follows the turn through `progress`, called with each stage as it starts (reading, recognising,
+checking, writing); the request's own checks (roles, lengths, image data) are done before the first stage.
 """
 
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from starlette.concurrency import run_in_threadpool
@@ -19,7 +23,7 @@ from starlette.concurrency import run_in_threadpool
 from app.answer import Answer
 from app.api.images import image_from_url
 from app.api.library import document_out
-from app.api.schemas import ChatCompletionRequest, ChatMessage, DocumentOut, RxLensResult
+from app.api.schemas import ChatCompletionRequest, ChatMessage, DocumentOut, ProgressStage, RxLensResult
 from app.components import Components
 from app.errors import Busy, InvalidInput, RequestTooLarge
 from app.persistence.tables import DocumentRow
@@ -36,7 +40,16 @@ class Turn:
     result: RxLensResult
 
 
-async def answer_turn(request: ChatCompletionRequest, owner: str, components: Components) -> Turn:
+def _silent(_stage: ProgressStage) -> None:
+    return None
+
+
+async def answer_turn(
+    request: ChatCompletionRequest,
+    owner: str,
+    components: Components,
+    progress: Callable[[ProgressStage], None] = _silent,
+) -> Turn:
     settings = components.settings
     users = [m for m in request.messages if m.role == "user"]
     if not users or request.messages[-1].role != "user":
@@ -61,8 +74,10 @@ async def answer_turn(request: ChatCompletionRequest, owner: str, components: Co
         raise InvalidInput("The last user message has no text and no image: ask a question or attach a photo.")
 
     rows: list[DocumentRow] = []
-    for image in images:
-        data = await image_from_url(image.url, settings)
+    photos = [await image_from_url(image.url, settings) for image in images]  # a bad data: URI fails here, at once
+    if photos:
+        progress("reading")
+    for data in photos:
         row, _ = await components.library.add(owner, data, None)
         rows.append(row)
     if request.rxlens.document_ids:
@@ -83,6 +98,7 @@ async def answer_turn(request: ChatCompletionRequest, owner: str, components: Co
             ids = list(dict.fromkeys(d for m in reversed(asked_before) for d in m.document_ids))
             rows = await run_in_threadpool(components.documents.get_many, owner, ids[:MAX_CONVERSATION_DOCUMENTS])
     rows = list({r.id: r for r in rows}.values())
+    progress("recognising")
     medications = _medication_list(stored, request.rxlens.medications)
     discussed = [
         m for text in earlier for m in components.lexicon.find_mentions(text) if m.recognized and not m.is_class
@@ -91,6 +107,7 @@ async def answer_turn(request: ChatCompletionRequest, owner: str, components: Co
     if not question:
         question = _DEFAULT_QUESTION["zh" if _prefers_chinese(request.messages) else "en"]
     contexts = [components.library.context(r) for r in rows]
+    progress("checking")
     try:
         answer = await asyncio.wait_for(
             run_in_threadpool(components.chain.ask, question, contexts, medications, owner, discussed),
@@ -99,6 +116,7 @@ async def answer_turn(request: ChatCompletionRequest, owner: str, components: Co
     except TimeoutError as e:
         raise Busy("Answering took too long; try again in a moment.", retry_after=5) from e
 
+    progress("writing")
     documents: list[DocumentOut] = [document_out(r) for r in rows]
     payload = answer.to_json()
     conversation_id = await run_in_threadpool(

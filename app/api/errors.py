@@ -1,5 +1,13 @@
 """The one place where errors become HTTP responses: each RxLensError class has its status here, and every
-error body is `{"error": {"code", "message"}}`, including FastAPI's own validation and routing errors.
+error body is OpenAI's `{"error": {"message", "type", "param", "code"}}`, including FastAPI's own validation and
+routing errors, so the OpenAI SDK raises its typed exceptions with `.type`, `.param` and `.code` set.
+
+`code` is RxLens' stable machine-readable reason (the caregiver page translates by it); `type` is OpenAI's
+category (invalid_request_error, authentication_error, permission_error, rate_limit_error, server_error);
+`param` names the request field at fault where one is known. Statuses are those the SDK maps to its exception
+classes (400, 401, 404, 422, 429, 5xx), except 413 and 415, kept for HTTP's sake: a body over the limit is
+refused with 413 before it is parsed (as a reverse proxy would), so every "too large" reaches a client the same
+way; the SDK raises them as `openai.APIStatusError` with `.status_code`, `.code` and `.type` set.
 """
 
 from __future__ import annotations
@@ -20,6 +28,7 @@ log = logging.getLogger(__name__)
 # Most specific first: the first class an error is an instance of decides.
 STATUS: list[tuple[type[knowledge_errors.RxLensError], int]] = [
     (errors.Unauthorized, 401),
+    (errors.MaxTokensTooSmall, 400),
     (errors.NotFound, 404),
     (knowledge_errors.UnknownDrug, 404),
     (errors.RequestTooLarge, 413),
@@ -49,12 +58,44 @@ _HTTP_CODES = {
 }
 
 
+# The request field an error is about, where the error class says it.
+PARAM: dict[type[knowledge_errors.RxLensError], str] = {
+    errors.ModelNotFound: "model",
+    errors.MaxTokensTooSmall: "max_tokens",
+}
+
+
 def status_of(error: knowledge_errors.RxLensError) -> int:
     return next((status for cls, status in STATUS if isinstance(error, cls)), 400)
 
 
-def error_response(status: int, code: str, message: str, headers: dict[str, str] | None = None) -> JSONResponse:
-    return JSONResponse({"error": {"code": code, "message": message}}, status_code=status, headers=headers)
+def type_of(status: int) -> str:
+    """OpenAI's error category for a status."""
+    if status == 401:
+        return "authentication_error"
+    if status == 403:
+        return "permission_error"
+    if status == 429:
+        return "rate_limit_error"
+    if status >= 500:
+        return "server_error"
+    return "invalid_request_error"
+
+
+def error_body(status: int, code: str, message: str, param: str | None = None) -> dict[str, dict[str, str | None]]:
+    return {"error": {"message": message, "type": type_of(status), "param": param, "code": code}}
+
+
+def error_response(
+    status: int, code: str, message: str, headers: dict[str, str] | None = None, param: str | None = None
+) -> JSONResponse:
+    return JSONResponse(error_body(status, code, message, param), status_code=status, headers=headers)
+
+
+def body_of(error: knowledge_errors.RxLensError) -> dict[str, dict[str, str | None]]:
+    """The error body of an RxLens error (also sent as a stream's last event when a stream fails)."""
+    param = next((p for cls, p in PARAM.items() if isinstance(error, cls)), None)
+    return error_body(status_of(error), error.code, error.message, param)
 
 
 async def _rxlens_error(_request: Request, exc: Exception) -> JSONResponse:
@@ -65,7 +106,7 @@ async def _rxlens_error(_request: Request, exc: Exception) -> JSONResponse:
         headers["Retry-After"] = str(exc.retry_after)
     if isinstance(exc, errors.Unauthorized):
         headers["WWW-Authenticate"] = "Bearer"
-    return error_response(status, exc.code, exc.message, headers)
+    return JSONResponse(body_of(exc), status_code=status, headers=headers)
 
 
 # Starlette's and FastAPI's own terse details, said so that a person knows what to do.
@@ -87,11 +128,24 @@ async def _http_error(_request: Request, exc: Exception) -> JSONResponse:
 
 async def _validation_error(_request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RequestValidationError)
-    problems = []
+    problems, params = [], []
     for err in exc.errors()[:5]:
         where = ".".join(str(p) for p in err.get("loc", ()) if p != "body")
         problems.append(f"{where or 'body'}: {err.get('msg', 'invalid')}")
-    return error_response(422, "invalid_input", "The request is not valid: " + "; ".join(problems))
+        params.append(".".join(str(p) for p in err.get("loc", ()) if _is_field(p)))
+    # OpenAI's `param` is the path of the first field at fault, e.g. "messages.0.content".
+    return error_response(
+        422, "invalid_input", "The request is not valid: " + "; ".join(problems), param=next(iter(params), "") or None
+    )
+
+
+_NOT_FIELDS = frozenset({"body", "query", "path", "header", "str", "int", "float", "bool", "list", "dict", "none"})
+
+
+def _is_field(part: object) -> bool:
+    """A part of a validation error's location that names a field or an index, not where the field came from or
+    which member of a union was tried ("str", "list[...]", "function-after[...]")."""
+    return isinstance(part, int) or (str(part) not in _NOT_FIELDS and "[" not in str(part))
 
 
 async def _unexpected(_request: Request, exc: Exception) -> JSONResponse:

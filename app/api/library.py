@@ -2,14 +2,20 @@
 hand stored documents to the answer chain as context, and delete them everywhere.
 
 The stored reading is the cache: the same bytes from the same owner are never read twice, and deleting the
-document removes the only copy. Readings are never shared between owners, so one user cannot learn from a
-fast answer that another user uploaded the same photo.
+document removes the only copy. A reading made for `POST /v1/ocr` (which stores nothing) is kept in memory only,
+least recently used first out, until the same owner reads the same bytes again (on either path: a photo sent
+to /v1/ocr and then to the chat is read once) or stores them as a document, which then holds the only copy.
+Readings are never shared between owners, so one user cannot learn from a fast answer that another user
+uploaded the same photo.
 """
 
 from __future__ import annotations
 
 import hashlib
 import logging
+import threading
+import time
+from collections import OrderedDict
 from collections.abc import Callable
 from typing import Any, Protocol
 
@@ -33,6 +39,7 @@ from knowledge.retrieval.documents import DocumentIndexes
 log = logging.getLogger(__name__)
 
 REINDEX_BATCH = 256  # chunks per embedding batch and index save when start-up reconciliation re-indexes
+READINGS_IN_MEMORY = 64  # unstored /v1/ocr readings kept (a page's reading is tens of KB)
 
 ACCEPTED_TYPES = {
     "image/jpeg",
@@ -73,6 +80,7 @@ class DocumentLibrary:
         lexicon: Callable[[], Lexicon],
         metrics: Metrics,
         index: Callable[[], DocumentIndexes | None] | None = None,
+        readings_in_memory: int = READINGS_IN_MEMORY,
     ) -> None:
         self.repository = repository
         self._reader = reader  # a factory: the OCR model loads on first use, not when the app is built
@@ -80,10 +88,39 @@ class DocumentLibrary:
         self._lexicon = lexicon
         self.metrics = metrics
         self._index = index  # the owners' vector indexes, kept in step with the database
+        self._readings: OrderedDict[tuple[str, str], ParsedDocumentOut] = OrderedDict()
+        self._readings_max = readings_in_memory
+        self._readings_lock = threading.Lock()
 
-    async def read(self, data: bytes, filename: str | None) -> ParsedDocumentOut:
-        """Read without storing (the /v1/ocr endpoint)."""
+    async def read(self, owner: str, data: bytes, filename: str | None) -> ParsedDocumentOut:
+        """Read without storing (the /v1/ocr endpoint): the owner's stored document of the same bytes, or the
+        reading kept in memory, answers without OCR."""
         _accept(data)
+        started = time.perf_counter()
+        sha256 = hashlib.sha256(data).hexdigest()
+        existing = await run_in_threadpool(self.repository.find_by_sha256, owner, sha256)
+        cached = ParsedDocumentOut.model_validate(existing.parsed) if existing else self._recall(owner, sha256)
+        if cached is not None:
+            self.metrics.cache_hits.inc()
+            elapsed = round((time.perf_counter() - started) * 1000, 2)
+            return cached.model_copy(update={"timings_ms": {"cache": elapsed, "total": elapsed}})
+        self.metrics.cache_misses.inc()
+        parsed = await self._ocr(data, filename)
+        with self._readings_lock:
+            self._readings[(owner, sha256)] = parsed
+            while len(self._readings) > self._readings_max:
+                self._readings.popitem(last=False)
+        return parsed
+
+    def _recall(self, owner: str, sha256: str, forget: bool = False) -> ParsedDocumentOut | None:
+        with self._readings_lock:
+            found = self._readings.pop((owner, sha256), None) if forget else self._readings.get((owner, sha256))
+            if found is not None and not forget:
+                self._readings.move_to_end((owner, sha256))
+            return found
+
+    async def _ocr(self, data: bytes, filename: str | None) -> ParsedDocumentOut:
+        """The one converter from the pipeline's reading to the API's: `ParsedDocument.to_json()`."""
         reader = self._reader()
         doc = await self.gate.run(lambda: reader.read(data, filename))
         return ParsedDocumentOut.model_validate(doc.to_json())
@@ -96,10 +133,14 @@ class DocumentLibrary:
         if existing is not None:
             self.metrics.cache_hits.inc()
             return existing, False
-        self.metrics.cache_misses.inc()
-        reader = self._reader()
-        doc = await self.gate.run(lambda: reader.read(data, filename))
-        parsed = ParsedDocumentOut.model_validate(doc.to_json()).model_dump(mode="json")
+        # Read for /v1/ocr before: the stored row becomes the only copy.
+        reading = self._recall(owner, sha256, forget=True)
+        if reading is not None:
+            self.metrics.cache_hits.inc()
+        else:
+            self.metrics.cache_misses.inc()
+            reading = await self._ocr(data, filename)
+        parsed = reading.model_dump(mode="json")
         if sum(ch.isalnum() for line in parsed.get("lines", []) for ch in line["text"]) < 2:
             # Nothing to answer from or cite (a blank page, or a circle read as "O"): storing it would only keep
             # a private photo for no purpose.
@@ -112,7 +153,7 @@ class DocumentLibrary:
                 owner,
                 sha256=sha256,
                 filename=filename,
-                doc_type=doc.doc_type,
+                doc_type=reading.doc_type,
                 parsed=parsed,
                 data=data,
                 content_type=content_type,

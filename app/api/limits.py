@@ -12,6 +12,7 @@ import time
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from app.api.errors import error_body
 from app.errors import RateLimited
 
 
@@ -47,7 +48,7 @@ class BodySizeLimit:
 
 
 async def _reject(send: Send, message: str) -> None:
-    body = json.dumps({"error": {"code": "request_too_large", "message": message}}).encode()
+    body = json.dumps(error_body(413, "request_too_large", message)).encode()
     await send(
         {
             "type": "http.response.start",

@@ -1,6 +1,7 @@
 """The app factory: `create_app(settings)` wires components, routes, limits, metrics and errors into one FastAPI
 app. Models load and warm up in the lifespan handler, in a background thread, so /healthz answers at once and
-/readyz turns ready when the warm-up is done.
+/readyz turns ready when the warm-up is done. /docs (Swagger UI) and /redoc load their scripts from the app itself
+(fastapi-offline's bundled copies under /static-offline-docs), never from a CDN: the service runs offline.
 """
 
 from __future__ import annotations
@@ -15,11 +16,12 @@ from pathlib import Path
 
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
+from fastapi_offline import FastAPIOffline
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.api import errors
 from app.api.limits import BodySizeLimit
-from app.api.routes import chat, conversations, documents, drugs, health, interactions, ocr
+from app.api.routes import chat, conversations, documents, drugs, health, interactions, models, ocr
 from app.components import Components
 from app.config import Settings
 from app.metrics import Metrics
@@ -45,7 +47,7 @@ def create_app(settings: Settings, components: Components | None = None) -> Fast
             task.cancel()
             components.close()
 
-    app = FastAPI(
+    app = FastAPIOffline(
         title="RxLens",
         version="0.1.0",
         summary="Medication leaflets, prescriptions and drug interactions, with citations.",
@@ -56,7 +58,7 @@ def create_app(settings: Settings, components: Components | None = None) -> Fast
     app.state.ready = threading.Event()
     app.state.warm_up_error = None
     errors.install(app)
-    for module in (chat, documents, conversations, ocr, interactions, drugs, health):
+    for module in (chat, models, documents, conversations, ocr, interactions, drugs, health):
         app.include_router(module.router)
     if WEB_DIR.is_dir():
         app.mount("/", StaticFiles(directory=WEB_DIR, html=True), name="web")

@@ -19,8 +19,16 @@ Quad = list[Point]
 
 
 class ErrorBody(BaseModel):
-    code: str = Field(examples=["not_found"])
+    """OpenAI's error shape; `code` is RxLens' stable reason, the one a client should branch on."""
+
     message: str = Field(description="What went wrong and what to do about it.")
+    type: str = Field(
+        examples=["invalid_request_error"],
+        description="OpenAI's category: invalid_request_error, authentication_error, permission_error, "
+        "rate_limit_error or server_error.",
+    )
+    param: str | None = Field(None, description="The request field at fault, e.g. 'messages.0.content', 'model'.")
+    code: str = Field(examples=["not_found"])
 
 
 class ErrorResponse(BaseModel):
@@ -188,6 +196,7 @@ class DrugOnPageOut(BaseModel):
     class_ids: list[str] = []
     kind: str = "unknown"
     matched: str = ""
+    confidence: float = 0.0
     span: list[int] = []
 
 
@@ -244,11 +253,17 @@ class OcrRequest(BaseModel):
 
 
 class OcrResponse(BaseModel):
+    """A reading: with task_type doc_parser, the ParsedDocument JSON `rxlens ocr --json` prints (doc_type,
+    lines, fields, medications, drugs, ...) plus the text; with plain_ocr, the lines and the text only."""
+
     task_type: Literal["plain_ocr", "doc_parser"]
-    text: str
+    text: str = Field(description="The lines in reading order, one per line.")
     lines: list[LineOut]
     width: int
     height: int
+    pages: int = 1
+    rotation: int = 0
+    engine: str = ""
     doc_type: str | None = None
     fields: dict[str, FieldOut] | None = None
     medications: list[MedicationOut] | None = None
@@ -310,14 +325,29 @@ class RxLensOptions(BaseModel):
 
 
 class ChatCompletionRequest(BaseModel):
-    # Unknown OpenAI parameters (temperature, max_tokens, ...) are accepted and ignored: the answer is decided by
-    # rules, not sampled.
+    # Sampling parameters (temperature, top_p, seed, ...) are accepted and ignored: the answer is decided by rules,
+    # not sampled. The length limits are honoured (see routes/chat.py).
     model_config = ConfigDict(extra="ignore")
 
-    model: str = "rxlens"
+    model: str = Field("rxlens", description="The served model's id (GET /v1/models).")
     messages: list[ChatMessage] = Field(min_length=1, max_length=100)
     stream: bool = False
+    max_tokens: int | None = Field(
+        None,
+        ge=1,
+        description="Cut the answer at the last whole sentence within this many tokens (finish_reason "
+        "'length'); below the answer's first line (its verdict and advice) the request is refused.",
+    )
+    max_completion_tokens: int | None = Field(None, ge=1, description="The same as max_tokens (OpenAI's new name).")
     rxlens: RxLensOptions = Field(default_factory=RxLensOptions)
+
+    @property
+    def token_limit(self) -> int | None:
+        limits = [n for n in (self.max_tokens, self.max_completion_tokens) if n is not None]
+        return min(limits) if limits else None
+
+
+FinishReason = Literal["stop", "length"]
 
 
 class AssistantMessage(BaseModel):
@@ -325,10 +355,22 @@ class AssistantMessage(BaseModel):
     content: str
 
 
+class RxLensLogprobs(BaseModel):
+    """A choice's `logprobs`: RxLens samples no tokens (`content` is null); it carries the structured result for
+    clients that copy nothing else of a response, such as LangChain's ChatOpenAI (which puts a choice's
+    `logprobs` into `AIMessage.response_metadata["logprobs"]`). The documents are left out (they are in the
+    top-level `rxlens` object); everything else is the same."""
+
+    content: None = None
+    refusal: None = None
+    rxlens: dict[str, object]
+
+
 class Choice(BaseModel):
     index: int = 0
     message: AssistantMessage
-    finish_reason: Literal["stop"] = "stop"
+    finish_reason: FinishReason = "stop"
+    logprobs: RxLensLogprobs | None = None
 
 
 class Usage(BaseModel):
@@ -375,7 +417,25 @@ class Delta(BaseModel):
 class ChunkChoice(BaseModel):
     index: int = 0
     delta: Delta
-    finish_reason: Literal["stop"] | None = None
+    finish_reason: FinishReason | None = None
+    logprobs: RxLensLogprobs | None = None
+
+
+ProgressStage = Literal["reading", "recognising", "checking", "writing"]
+
+
+class Progress(BaseModel):
+    """Where a streamed answer is while it is prepared (each stage once, in this order; a turn without a photo
+    skips reading)."""
+
+    stage: ProgressStage = Field(
+        description="reading: the photos are read (OCR); recognising: the drugs on them and in the question are "
+        "recognised; checking: the pairs are checked against the knowledge base; writing: the answer is worded."
+    )
+
+
+class RxLensProgress(BaseModel):
+    progress: Progress
 
 
 class ChatCompletionChunk(BaseModel):
@@ -384,7 +444,24 @@ class ChatCompletionChunk(BaseModel):
     created: int
     model: str
     choices: list[ChunkChoice]
-    rxlens: RxLensResult | None = Field(None, description="Sent once, with the last chunk.")
+    rxlens: RxLensResult | RxLensProgress | None = Field(
+        None, description="{'progress': {'stage'}} on a progress chunk (empty delta); the result on the last chunk."
+    )
+
+
+# ---- models (OpenAI Models API) ----------------------------------------------------------------------------
+
+
+class ModelOut(BaseModel):
+    id: str
+    object: Literal["model"] = "model"
+    created: int
+    owned_by: str
+
+
+class ModelList(BaseModel):
+    object: Literal["list"] = "list"
+    data: list[ModelOut]
 
 
 # ---- health ---------------------------------------------------------------------------------------------

@@ -1,5 +1,7 @@
-"""`POST /v1/ocr`: read one image and return lines (plain_ocr) or lines, fields and drugs (doc_parser), the
-interface of the seed OCR systems. Nothing is stored."""
+"""`POST /v1/ocr`: read one image and return lines (plain_ocr) or lines, fields, medications and drugs
+(doc_parser), with HunyuanOCR's request shape (`image` base64, `task_type`). Nothing is stored; the reading is
+`ParsedDocument.to_json()`, the one `rxlens ocr --json` prints, and it shares the chat path's cache: the same
+owner sending the same bytes again (here or as a chat photo) is answered without a second OCR."""
 
 from __future__ import annotations
 
@@ -15,20 +17,18 @@ router = APIRouter(prefix="/v1", tags=["ocr"])
 @router.post(
     "/ocr",
     response_model=OcrResponse,
-    responses={s: {"model": ErrorResponse} for s in (413, 415, 422, 503)},
+    responses={s: {"model": ErrorResponse} for s in (400, 401, 413, 415, 422, 429, 503)},
 )
-async def ocr(body: OcrRequest, components: ComponentsDep, _owner: OwnerDep) -> OcrResponse:
+async def ocr(body: OcrRequest, components: ComponentsDep, owner: OwnerDep) -> OcrResponse:
     data = decode_base64(body.image, components.settings.max_body_bytes)
-    doc = await components.library.read(data, None)
-    out = OcrResponse(
-        task_type=body.task_type,
-        text="\n".join(line.text for line in doc.lines),
-        lines=doc.lines,
-        width=doc.width,
-        height=doc.height,
-        warnings=doc.warnings,
-        timings_ms=doc.timings_ms,
-    )
-    if body.task_type == "doc_parser":
-        out.doc_type, out.fields, out.medications, out.drugs = doc.doc_type, doc.fields, doc.medications, doc.drugs
-    return out
+    doc = await components.library.read(owner, data, None)
+    text = "\n".join(line.text for line in doc.lines)
+    if body.task_type == "plain_ocr":
+        return OcrResponse(
+            task_type=body.task_type,
+            text=text,
+            **doc.model_dump(
+                include={"lines", "width", "height", "pages", "rotation", "engine", "warnings", "timings_ms"}
+            ),
+        )
+    return OcrResponse(task_type=body.task_type, text=text, **doc.model_dump())

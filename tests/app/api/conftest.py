@@ -1,7 +1,9 @@
 """Fixtures for the API: real apps on real SQLite files in tmp, a real uvicorn server on a loopback port.
 
 Loading the knowledge base and building the lexicon takes seconds, so one loaded set of knowledge parts is
-shared by every test app; each app still has its own settings, database file, limits and metrics.
+shared by every test app; each app still has its own settings, database file, limits and metrics. Tests that only
+ask questions and need no fresh state (no restart, no log capture, no limits of their own) share one warmed app
+for the whole session: `shared_app`, `shared_server` (uvicorn) and `shared_client` (httpx, TestClient's interface).
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 import uvicorn
 from fastapi import FastAPI
@@ -41,22 +44,51 @@ def knowledge_parts(kb_path: Path) -> Components:
 AppFactory = Callable[..., FastAPI]
 
 
+def _app(
+    var: Path, kb_path: Path, kb_index: Path, parts: Components, database: Path | None, **overrides: Any
+) -> FastAPI:
+    settings = Settings(  # type: ignore[call-arg]
+        var_dir=var,
+        kb_path=kb_path,
+        kb_index_path=kb_index,
+        database_url=f"sqlite:///{database or var / 'rxlens.sqlite'}",
+        **overrides,
+    )
+    components = Components(settings)
+    for name in _SHARED:
+        components.__dict__[name] = parts.__dict__[name]
+    return create_app(settings, components)
+
+
 @pytest.fixture
 def make_app(tmp_path: Path, kb_path: Path, kb_index: Path, knowledge_parts: Components) -> AppFactory:
     def make(database: Path | None = None, **overrides: Any) -> FastAPI:
-        settings = Settings(  # type: ignore[call-arg]
-            var_dir=tmp_path,
-            kb_path=kb_path,
-            kb_index_path=kb_index,
-            database_url=f"sqlite:///{database or tmp_path / 'rxlens.sqlite'}",
-            **overrides,
-        )
-        components = Components(settings)
-        for name in _SHARED:
-            components.__dict__[name] = knowledge_parts.__dict__[name]
-        return create_app(settings, components)
+        return _app(tmp_path, kb_path, kb_index, knowledge_parts, database, **overrides)
 
     return make
+
+
+@pytest.fixture(scope="session")
+def shared_app(
+    tmp_path_factory: pytest.TempPathFactory, kb_path: Path, kb_index: Path, knowledge_parts: Components
+) -> FastAPI:
+    """One app for the session, in local mode, without a rate limit (many tests share its one owner)."""
+    return _app(tmp_path_factory.mktemp("shared"), kb_path, kb_index, knowledge_parts, None, rate_limit_per_minute=0)
+
+
+@pytest.fixture(scope="session")
+def shared_server(shared_app: FastAPI) -> Iterator[LiveServer]:
+    """The shared app under uvicorn, warmed up (OCR model loaded) before the first test uses it."""
+    with LiveServer(shared_app) as server:
+        server.wait_ready()
+        yield server
+
+
+@pytest.fixture(scope="session")
+def shared_client(shared_server: LiveServer) -> Iterator[httpx.Client]:
+    """An HTTP client of the shared server (the same interface as TestClient)."""
+    with httpx.Client(base_url=shared_server.url, timeout=120) as client:
+        yield client
 
 
 @pytest.fixture
@@ -97,6 +129,14 @@ class LiveServer:
                 raise RuntimeError("server did not start")
             time.sleep(0.02)
         return self
+
+    def wait_ready(self, timeout_s: float = 180) -> None:
+        """Until /readyz says ok: the models are loaded and warmed up."""
+        deadline = time.time() + timeout_s
+        while httpx.get(f"{self.url}/readyz").status_code != 200:
+            if time.time() > deadline:
+                raise RuntimeError("server did not warm up")
+            time.sleep(0.1)
 
     def __exit__(self, *exc: object) -> None:
         self.server.should_exit = True

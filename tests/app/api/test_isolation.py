@@ -92,6 +92,14 @@ def test_owner_b_reaches_nothing_of_owner_a_through_any_route(make_app: AppFacto
             return run
 
         image_b64 = base64.b64encode(photo).decode()
+
+        def probe_ocr() -> None:
+            # A's photo is stored (A's reading cache); B's request for the same bytes is read anew, so B cannot
+            # tell from a fast answer that A uploaded it.
+            r = c.post("/v1/ocr", json={"image": image_b64}, headers=B)
+            assert r.status_code == 200 and "cache" not in r.json()["timings_ms"]
+            clean(r)
+
         probes: dict[tuple[str, str], Callable[[], None]] = {
             ("POST", "/v1/chat/completions"): probe_chat,
             ("POST", "/v1/documents"): probe_upload,
@@ -107,7 +115,9 @@ def test_owner_b_reaches_nothing_of_owner_a_through_any_route(make_app: AppFacto
             ("DELETE", "/v1/conversations/{conversation_id}"): lambda: not_found(
                 c.delete(f"/v1/conversations/{conv}", headers=B)
             ),
-            ("POST", "/v1/ocr"): anonymous("POST", "/v1/ocr", json={"image": image_b64}),
+            ("POST", "/v1/ocr"): probe_ocr,
+            ("GET", "/v1/models"): anonymous("GET", "/v1/models"),
+            ("GET", "/v1/models/{model_id}"): anonymous("GET", "/v1/models/rxlens"),
             ("POST", "/v1/interactions/check"): anonymous(
                 "POST", "/v1/interactions/check", json={"drugs": ["氨氯地平", "辛伐他汀"]}
             ),
@@ -122,7 +132,8 @@ def test_owner_b_reaches_nothing_of_owner_a_through_any_route(make_app: AppFacto
         assert routes == set(probes), f"routes without an isolation probe: {routes - set(probes)}"
         plain = {r.path for r in app.routes if isinstance(r, Route)}
         assert plain <= {"/openapi.json", "/docs", "/docs/oauth2-redirect", "/redoc"}
-        assert [r.path for r in app.routes if isinstance(r, Mount)] == [""]  # the static web page only
+        # The docs' own scripts (offline Swagger UI and ReDoc), and the static web page.
+        assert [r.path for r in app.routes if isinstance(r, Mount)] == ["/static-offline-docs", ""]
         for probe in probes.values():
             probe()
 

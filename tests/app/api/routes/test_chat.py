@@ -6,11 +6,19 @@ from __future__ import annotations
 import base64
 import json
 
+import httpx
+import pytest
 from fastapi.testclient import TestClient
 
 from evals.render.pages import font_files
 from tests.app.api.conftest import AppFactory
 from tests.app.leaflets import IBUPROFEN_LEAFLET, render
+
+
+@pytest.fixture
+def client(shared_client: httpx.Client) -> httpx.Client:
+    """The session's shared, warmed server: these tests need no fresh state of their own."""
+    return shared_client
 
 
 def ask(client: TestClient, *messages: dict, **extra: object) -> dict:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 
+import httpx
 from fastapi.testclient import TestClient
 
 
@@ -24,8 +25,8 @@ def test_health_ready_and_metrics(client: TestClient) -> None:
         assert name in text
 
 
-def test_openapi_documents_the_endpoints(client: TestClient) -> None:
-    paths = client.get("/openapi.json").json()["paths"]
+def test_openapi_documents_the_endpoints(shared_client: httpx.Client) -> None:
+    paths = shared_client.get("/openapi.json").json()["paths"]
     for path in ("/v1/chat/completions", "/v1/documents", "/v1/documents/{document_id}/image", "/v1/ocr"):
         assert path in paths
 

@@ -2,7 +2,15 @@
 
 from __future__ import annotations
 
+import httpx
+import pytest
 from fastapi.testclient import TestClient
+
+
+@pytest.fixture
+def client(shared_client: httpx.Client) -> httpx.Client:
+    """The session's shared, warmed server: these tests need no fresh state of their own."""
+    return shared_client
 
 
 def test_check_returns_the_engines_result(client: TestClient) -> None:
