@@ -127,7 +127,13 @@ def without_document(answer: str, result: dict[str, Any], document_id: str) -> t
     its text is replaced whole. Returns the inputs unchanged when the answer did not cite the document.
     """
     cited = [c for c in result.get("citations", []) if c.get("document_id") == document_id]
-    if not cited:
+    stated = [
+        s
+        for pair in result.get("asked", [])
+        for s in pair.get("document_statements", [])
+        if s.get("document_id") == document_id
+    ]
+    if not cited and not stated:
         return answer, result
     lang = "zh" if result.get("language") == "zh" else "en"
     text = answer
@@ -146,4 +152,8 @@ def without_document(answer: str, result: dict[str, Any], document_id: str) -> t
         if citation.get("document_id") == document_id:
             citation.update(source=DELETED_SOURCE, text="")
             citation.pop("bbox", None)
+    for pair in redacted.get("asked", []):  # the assessment's own copy of the document's sentences
+        for statement in pair.get("document_statements", []):
+            if statement.get("document_id") == document_id:
+                statement.update(text="", bbox=None)
     return text, redacted

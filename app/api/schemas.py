@@ -66,6 +66,11 @@ class FindingOut(BaseModel):
         True,
         description="About a pair the user asked about; false for the other findings among the user's own medicines.",
     )
+    evidence: Literal["label", "regulator_thesaurus", "consensus", "literature", "database"] = Field(
+        "database", description="The kind of the strongest source asserting the pair."
+    )
+    agreeing: list[str] = Field([], description="The kinds of sources whose own grade is `severity`.")
+    explained: bool = Field(False, description="Whether a source gives a mechanism or advice.")
 
 
 class AssessedDrugOut(BaseModel):
