@@ -382,7 +382,11 @@ class TemplateComposer:
             )
         if zh and summary_zh:
             return _first_sentence(summary_zh)
-        if not zh and _english(inter.summary) and not inter.summary.startswith(("DDInter lists", "On the ONC")):
+        if (
+            not zh
+            and _english(inter.summary)
+            and not inter.summary.startswith(("DDInter lists", "On the ONC", "France's ANSM"))
+        ):
             return _first_sentence(inter.summary)
         return _t("why_record", zh).format(severity=severity)
 

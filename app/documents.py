@@ -24,6 +24,7 @@ _SENTENCE_END = re.compile(r"(?<=[。；;！？!?])|(?<=\.)\s+|\s*(?=(?:\d{1,2}[
 _SPACE = re.compile(r"\s+")
 # Where a leaflet or box names its product, most specific first.
 _PRODUCT_FIELDS = ("generic_name", "drug_name", "brand_name", "trade_name", "product_name", "english_name")
+_HEADING = re.compile(r"^[\d.\s]*[A-Z][A-Z &]+$")  # "1 INDICATIONS AND USAGE" read where a name was expected
 _LABEL = re.compile(r"^[^：:]{1,8}[：:]")  # "通用名称：" before a product name
 SHORT_SENTENCE = 6  # characters: shorter pieces are not sentences of their own
 
@@ -153,7 +154,8 @@ def document_context(document_id: str, doc: ParsedDocument, lexicon: Lexicon) ->
     ]
     if not subjects and not doc.medications:
         names = (doc.fields.get(n) for n in _PRODUCT_FIELDS)
-        unrecognized += [_LABEL.sub("", f.value).strip() for f in names if f is not None and f.value.strip()][:1]
+        values = [_LABEL.sub("", f.value).strip() for f in names if f is not None]
+        unrecognized += [v for v in values if v and not _HEADING.match(v)][:1]
     return DocumentContext(
         document_id=document_id,
         mentions=subjects,

@@ -6,10 +6,10 @@ alone. The decision is made here, once, from where each drug stands on the page:
 - prescription: the drugs of the prescribed medication rows are subjects; drugs elsewhere (diagnosis, notes) are
   mentioned. When no row could be parsed, drugs outside every header field stand in for the rows.
 - leaflet, package (a drug box), label and other: the drugs in the product's name fields (drug, generic, brand and
-  English names, ingredients) are subjects. A page whose name field names a product we cannot resolve has no
-  subject (it is about that unknown product). Without any name field, the drugs in the title lines (the first
-  lines, or text much larger than the rest, outside every section) are; failing that, drugs written outside every
-  section are.
+  English names, ingredients) are subjects. Failing that, the drugs in the title lines (the first lines, or text
+  much larger than the rest, outside every section) are. A page whose name field names a product we cannot
+  resolve then has no subject (it is about that unknown product); a page without any name field takes the drugs
+  written outside every section.
 - everything else is mentioned, with `section` set to the field it is first named in (in reading order).
 
 A drug named in a name field and again in, say, the interactions section is a subject.
@@ -81,13 +81,13 @@ def assign_roles(
             subjects = {k for k, d in enumerate(drugs) if not _on_field_lines(d, covering)}
     else:
         subjects = {k for k, d in enumerate(drugs) if in_fields(d, keep=True)}
-        # A page that names its product in a name field we could not resolve is about that unknown product: a
-        # drug its sections name never stands in for it.
-        named = any(is_name_field(n) and f.value.strip() for n, f in fields.items())
-        if not subjects and not named:
+        if not subjects:  # the title lines, outside every section (a name field may hold a misread heading)
             in_sections = {i for i, names in covering.items() if not all(is_name_field(n) for n in names)}
             titles = _title_lines(lines) - in_sections
             subjects = {k for k, d in enumerate(drugs) if any(i in titles for i in d.line_indices)}
+        # A page that names its product in a name field we could not resolve is about that unknown product: a
+        # drug its sections name never stands in for it.
+        named = any(is_name_field(n) and f.value.strip() for n, f in fields.items())
         if not subjects and not named:
             subjects = {k for k, d in enumerate(drugs) if not _on_field_lines(d, covering)}
     out = []
