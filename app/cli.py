@@ -197,6 +197,53 @@ def _build_kb_index(kb_file: Path, force: bool) -> None:
         )
 
 
+@kb_cli.command("vectors")
+def kb_vectors(
+    refresh: Annotated[
+        bool,
+        typer.Option(
+            "--refresh",
+            help="Rewrite the shipped vectors (knowledge/data/kb_vectors/) for the current passages, embedding only "
+            "those no cache holds; commit the file afterwards.",
+        ),
+    ] = False,
+) -> None:
+    """Show how many knowledge-base passages the shipped vector cache covers, or regenerate it (--refresh)."""
+    import logging
+
+    from app.retrieval import embedder_for
+    from knowledge.retrieval.chunks import kb_chunks
+    from knowledge.retrieval.kb_index import local_cache_path, refresh_shipped_vectors
+    from knowledge.retrieval.vector_cache import VectorCache, embed_probe, shipped_cache_path, text_key
+    from knowledge.store import KnowledgeBase
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    settings = get_settings()
+    kb = _open_kb(KnowledgeBase)
+    try:
+        embedder = embedder_for(settings)
+        if refresh:
+            report = refresh_shipped_vectors(kb, embedder, settings.kb_index_dir)
+            typer.echo(
+                f"{report.path}: {report.count:,} passages ({report.embedded:,} embedded now), "
+                f"{report.bytes / 1e6:.1f} MB"
+            )
+            return
+        keys = {text_key(c.index_text) for c in kb_chunks(kb)}
+        probe = embed_probe(embedder)
+        for label, path in (
+            ("shipped", shipped_cache_path(embedder.name)),
+            ("local", local_cache_path(settings.kb_index_dir, embedder)),
+        ):
+            cache = VectorCache.load(path, embedder, probe) if path.exists() else None
+            held = 0 if cache is None else sum(k in cache for k in keys)
+            state = "missing" if not path.exists() else "unusable" if cache is None else f"{len(cache):,} vectors"
+            typer.echo(f"{label:8} {path}: {state}; covers {held:,} of {len(keys):,} current passages")
+    except RxLensError as e:
+        typer.echo(e.message, err=True)
+        raise typer.Exit(2) from e
+
+
 @kb_cli.command("stats")
 def kb_stats() -> None:
     """Print row counts and coverage figures of the built knowledge base."""

