@@ -4,19 +4,79 @@
 "use strict";
 
 const T = {
-  zh: { meds: "我的用药清单", add: "添加", photo: "照片", attach: "📷 拍照/选图", send: "提问", key: "访问密钥",
+  zh: { meds: "我的用药清单", add: "添加", photo: "照片", attach: "拍照/选图", send: "提问", key: "访问密钥",
         placeholder: "例如：这药能和阿司匹林一起吃吗？", medPlaceholder: "药名，如 华法林", other: "English",
         avoid: "不建议合用", caution: "需要注意", no_known_interaction: "未发现相互作用", insufficient_data: "信息不足",
         info: "信息", sources: "来源", fields: "识别出的内容", drugs: "药品", speak: "🔊 朗读", schedule: "服药时间表",
-        ics: "导出到日历 (.ics)", asNeeded: "需要时服用", thinking: "正在查询…", error: "出错了：", you: "我",
-        photoQuestion: "这是什么药？需要注意什么？", yourPhoto: "您的照片" },
-  en: { meds: "My medications", add: "Add", photo: "Photo", attach: "📷 Photo", send: "Ask", key: "API key",
+        ics: "导出到日历 (.ics)", asNeeded: "需要时服用", noFrequency: "未读到服用频次", everyOtherDay: "隔日",
+        thinking: "正在查询…", error: "出错了：", you: "我", more: "详细说明和来源", newChat: "新对话",
+        sourceId: "来源编号", photoQuestion: "这是什么药？需要注意什么？", yourPhoto: "您的照片",
+        reading: "读取照片", recognising: "识别药物", checking: "核对相互作用", writing: "撰写回答" },
+  en: { meds: "My medications", add: "Add", photo: "Photo", attach: "Photo", send: "Ask", key: "API key",
         placeholder: "e.g. Can I take this with aspirin?", medPlaceholder: "Drug name, e.g. warfarin", other: "中文",
         avoid: "Avoid", caution: "Caution", no_known_interaction: "No known interaction", insufficient_data: "Not enough information",
         info: "Information", sources: "Sources", fields: "What was read", drugs: "Drugs", speak: "🔊 Read aloud", schedule: "Dosing schedule",
-        ics: "Export to calendar (.ics)", asNeeded: "as needed", thinking: "Checking…", error: "Error: ", you: "Me",
-        photoQuestion: "What is this medicine and what should I watch out for?", yourPhoto: "Your photo" },
+        ics: "Export to calendar (.ics)", asNeeded: "as needed", noFrequency: "frequency not read", everyOtherDay: "every other day",
+        thinking: "Checking…", error: "Error: ", you: "Me", more: "Details and sources", newChat: "New chat",
+        sourceId: "Source id", photoQuestion: "What is this medicine and what should I watch out for?", yourPhoto: "Your photo",
+        reading: "Reading the photo", recognising: "Recognising the medicines", checking: "Checking interactions",
+        writing: "Writing the answer" },
 };
+const STAGES = ["reading", "recognising", "checking", "writing"];
+// What went wrong and what to do, by the API's stable error `code`: the API's own message is English, so it is
+// never shown on the Chinese page.
+const ERRORS = {
+  zh: { bad_image: "这个文件不是能读取的图片。请拍一张药盒、说明书或处方的照片（JPG 或 PNG）再试。",
+        image_too_large: "照片太大了。请换一张较小的照片，或截图后再试。",
+        image_too_small: "照片太小，看不清文字。请靠近一些、拍清楚后再试。",
+        no_text: "照片上没有读到文字。请对准药盒、说明书或处方，在光线充足处重拍。",
+        request_too_large: "上传的内容太大了。请只附一张照片，或换一张较小的照片。",
+        unsupported_media_type: "不支持这种文件格式。请上传 JPG 或 PNG 照片。",
+        rate_limited: "提问太频繁了。请稍等一分钟再试。",
+        busy: "服务器正忙。请稍等片刻再试。",
+        invalid_input: "问题或附件的格式不对。请检查后重新提问。",
+        unauthorized: "需要访问密钥。请在页面底部“访问密钥”中填写后再试。",
+        not_found: "找不到这条记录（可能已被删除）。请开始新对话。",
+        upstream_error: "识别服务暂时没有响应。请稍后再试。",
+        ocr_unavailable: "照片识别暂时不可用。请稍后再试，或直接输入药名提问。",
+        max_tokens_too_small: "回答长度限制太小。请放宽限制后再试。",
+        model_not_found: "服务配置有误。请联系管理员。",
+        network: "无法连接服务器。请检查网络后再试。",
+        other: "出了点问题。请稍后再试。" },
+  en: { bad_image: "This file is not a readable image. Take a photo of the box, leaflet or prescription (JPG or PNG) and try again.",
+        image_too_large: "The photo is too large. Use a smaller photo or a screenshot and try again.",
+        image_too_small: "The photo is too small to read. Move closer, take a sharp photo and try again.",
+        no_text: "No text was found on the photo. Aim at the box, leaflet or prescription in good light and try again.",
+        request_too_large: "The upload is too large. Attach one photo only, or a smaller one.",
+        unsupported_media_type: "This file type is not supported. Upload a JPG or PNG photo.",
+        rate_limited: "Too many questions at once. Wait a minute and try again.",
+        busy: "The server is busy. Wait a moment and try again.",
+        invalid_input: "The question or attachment is not in a form the server accepts. Check it and ask again.",
+        unauthorized: "An API key is needed. Enter it under “API key” at the bottom of the page and try again.",
+        not_found: "That record was not found (it may have been deleted). Start a new chat.",
+        upstream_error: "The reading service did not answer. Try again later.",
+        ocr_unavailable: "Reading photos is not available right now. Try again later, or type the drug names.",
+        max_tokens_too_small: "The answer length limit is too small. Raise it and try again.",
+        model_not_found: "The service is misconfigured. Contact the administrator.",
+        network: "The server cannot be reached. Check the connection and try again.",
+        other: "Something went wrong. Try again later." },
+};
+// Sources as people know them (a citation can name several, comma-separated); the raw ids stay in a folded detail.
+function sourceName(c) {
+  if (c.document_id) return [t("yourPhoto"), c.field && fieldLabel(c.field)].filter(Boolean).join(" · ");
+  const names = (c.source || "").split(/,\s*/).filter(Boolean).map(knownSource);
+  return [...new Set(names)].join(state.lang === "zh" ? "、" : ", ");
+}
+
+function knownSource(s) {
+  const zh = state.lang === "zh";
+  if (["rxlens_curated", "drug_interaction_mcp"].includes(s) || s.startsWith("dailymed") || s.startsWith("openfda"))
+    return zh ? "美国药品说明书" : "US drug label";
+  if (s.startsWith("ansm")) return zh ? "法国药监局相互作用目录" : "French ANSM thesaurus";
+  if (s.startsWith("ddinter")) return "DDInter";
+  if (s.startsWith("onc")) return zh ? "美国ONC清单" : "ONC list";
+  return s;
+}
 // Names of the fields the OCR pipeline reads from leaflets, boxes and prescriptions; others show their key.
 const FIELDS = {
   zh: { drug_name: "药品名称", generic_name: "通用名称", brand_name: "商品名称", english_name: "英文名称", ingredients: "成份",
@@ -25,7 +85,10 @@ const FIELDS = {
         pediatric_use: "儿童用药", geriatric_use: "老年用药", interactions: "药物相互作用", overdosage: "药物过量",
         storage: "贮藏", shelf_life: "有效期", approval_number: "批准文号", manufacturer: "生产企业", quantity: "数量",
         directions: "用法", hospital: "医院", patient_name: "姓名", sex: "性别", age: "年龄", department: "科别",
-        diagnosis: "诊断", doctor: "医师", date: "日期", pharmacy: "药房" },
+        diagnosis: "诊断", doctor: "医师", date: "日期", pharmacy: "药房", pinyin: "汉语拼音",
+        manufacturer_address: "生产地址", address: "地址", marketing_authorization_holder: "上市许可持有人",
+        packager: "分装企业", package: "包装", standard: "执行标准", pharmacology: "药理毒理",
+        pharmacokinetics: "药代动力学", clinical_trials: "临床试验", specific_populations: "特殊人群用药" },
   en: { drug_name: "Drug name", generic_name: "Generic name", brand_name: "Brand name", english_name: "English name",
         ingredients: "Ingredients", description: "Description", indications: "Uses", strength: "Strength", dosage: "Dosage",
         adverse_reactions: "Side effects", contraindications: "Do not use if", precautions: "Precautions", warnings: "Warnings",
@@ -33,13 +96,20 @@ const FIELDS = {
         interactions: "Interactions", overdosage: "Overdose", storage: "Storage", shelf_life: "Shelf life",
         approval_number: "Approval number", manufacturer: "Manufacturer", quantity: "Quantity", directions: "Directions",
         hospital: "Hospital", patient_name: "Patient", sex: "Sex", age: "Age", department: "Department",
-        diagnosis: "Diagnosis", doctor: "Doctor", date: "Date", pharmacy: "Pharmacy" },
+        diagnosis: "Diagnosis", doctor: "Doctor", date: "Date", pharmacy: "Pharmacy", pinyin: "Pinyin name",
+        manufacturer_address: "Manufacturer address", address: "Address",
+        marketing_authorization_holder: "Marketing authorisation holder", packager: "Packager", package: "Package",
+        standard: "Quality standard", pharmacology: "Pharmacology", pharmacokinetics: "Pharmacokinetics",
+        clinical_trials: "Clinical trials", specific_populations: "Specific populations" },
 };
 const $ = (id) => document.getElementById(id);
+const saved = JSON.parse(localStorage.getItem("rxlens.chat") || "{}");
 const state = {
   lang: localStorage.getItem("rxlens.lang") || ((navigator.language || "zh").toLowerCase().startsWith("zh") ? "zh" : "en"),
   meds: JSON.parse(localStorage.getItem("rxlens.meds") || "[]"),
-  conversation: null, file: null, docs: {}, image: null, box: null,
+  // The chat as rendered data (no photo bytes: a photo is re-fetched from its document's image), kept across reloads.
+  conversation: saved.conversation || null, messages: saved.messages || [], docs: saved.docs || {},
+  file: null, image: null, box: null,
 };
 const t = (k) => T[state.lang][k] || k;
 
@@ -63,8 +133,8 @@ function renderMeds() {
     el("li", {}, m, el("button", { type: "button", textContent: "×", onclick: () => { state.meds.splice(i, 1); renderMeds(); } }))));
 }
 
-function headers() {
-  const h = { "Content-Type": "application/json" };
+function headers(json = true) {
+  const h = json ? { "Content-Type": "application/json" } : {};
   const key = $("api-key").value.trim() || localStorage.getItem("rxlens.key");
   if (key) { h.Authorization = "Bearer " + key; localStorage.setItem("rxlens.key", key); }
   return h;
@@ -74,44 +144,141 @@ function readFile(file) {
   return new Promise((ok, fail) => { const r = new FileReader(); r.onload = () => ok(r.result); r.onerror = fail; r.readAsDataURL(file); });
 }
 
+function save() {
+  // Documents are kept without their OCR lines: the fields, drugs and medications are what the page shows.
+  const docs = {};
+  for (const [id, d] of Object.entries(state.docs)) { const { lines, timings_ms, ...kept } = d; docs[id] = kept; }
+  try {
+    localStorage.setItem("rxlens.chat", JSON.stringify({ conversation: state.conversation, messages: state.messages, docs }));
+  } catch (e) { /* storage full: the chat still works, it is just not kept */ }
+}
+
+class ApiError extends Error {
+  constructor(error) { super(error.message || ""); this.code = error.code || "other"; }
+}
+
+// One streamed answer: progress stages as they arrive, then the result in the last chunk's `rxlens`.
+async function streamAnswer(body, onStage) {
+  let r;
+  try {
+    r = await fetch("/v1/chat/completions", { method: "POST", headers: headers(), body: JSON.stringify({ ...body, stream: true }) });
+  } catch (e) { throw new ApiError({ code: "network" }); }
+  if (!r.ok) {
+    const data = await r.json().catch(() => ({}));
+    throw new ApiError(data.error || { code: "other", message: r.statusText });
+  }
+  const reader = r.body.getReader();
+  const decoder = new TextDecoder();
+  let buffer = "", text = "", result = null;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (value) buffer += decoder.decode(value, { stream: true });
+    let cut;
+    while ((cut = buffer.indexOf("\n\n")) >= 0) {
+      const event = buffer.slice(0, cut); buffer = buffer.slice(cut + 2);
+      const payload = event.split("\n").filter((l) => l.startsWith("data:")).map((l) => l.slice(5).trim()).join("");
+      if (!payload || payload === "[DONE]") continue;
+      const chunk = JSON.parse(payload);
+      if (chunk.error) throw new ApiError(chunk.error);
+      const delta = chunk.choices && chunk.choices[0] && chunk.choices[0].delta;
+      if (delta && delta.content) text += delta.content;
+      if (chunk.rxlens && chunk.rxlens.progress) onStage(chunk.rxlens.progress.stage);
+      else if (chunk.rxlens) result = chunk.rxlens;
+    }
+    if (done) break;
+  }
+  if (!result) throw new ApiError({ code: "other" });
+  return { text, rx: result };
+}
+
+function progressView() {
+  const list = el("ol", { className: "progress" });
+  const view = el("div", { className: "msg pending" }, el("span", { textContent: t("thinking") }), list);
+  view.stage = (stage) => {
+    const at = STAGES.indexOf(stage);
+    list.querySelectorAll("li").forEach((li) => li.classList.add("done"));
+    list.append(el("li", { className: "current", textContent: t(stage) }));
+    list.dataset.stages = [list.dataset.stages, stage].filter(Boolean).join(" ");
+    return at;
+  };
+  return view;
+}
+
 async function ask(event) {
   event.preventDefault();
   const question = $("question").value.trim();
   if (!question && !state.file) return;
   // A photo alone asks the page's question in the page's language: from an empty text the server cannot tell.
   const content = [{ type: "text", text: question || t("photoQuestion") }];
-  if (state.file) content.push({ type: "image_url", image_url: { url: await readFile(state.file) } });
-  $("chat").append(el("div", { className: "msg user" }, el("b", {}, t("you") + "："), question || "📷"));
-  const pending = el("div", { className: "msg" }, t("thinking"));
+  const file = state.file;
+  if (file) content.push({ type: "image_url", image_url: { url: await readFile(file) } });
+  const mine = { role: "user", text: question, photo: file ? {} : null };
+  const bubble = renderUser(mine, file ? URL.createObjectURL(file) : null);
+  $("chat").append(bubble);
+  const pending = progressView();
   $("chat").append(pending);
   $("send").disabled = true;
+  $("question").value = ""; state.file = null; $("file").value = ""; $("file-name").textContent = "";
+  let reply;
   try {
     const body = { model: "rxlens", messages: [{ role: "user", content }], rxlens: { medications: state.meds } };
     if (state.conversation) body.rxlens.conversation_id = state.conversation;
-    const r = await fetch("/v1/chat/completions", { method: "POST", headers: headers(), body: JSON.stringify(body) });
-    const data = await r.json();
-    if (!r.ok) throw new Error(data.error ? data.error.message : r.statusText);
-    state.conversation = data.rxlens.conversation_id;
-    pending.replaceWith(renderAnswer(data.choices[0].message.content, data.rxlens));
-    for (const d of data.rxlens.documents) state.docs[d.id] = d;
-    if (data.rxlens.documents.length) await showDocument(data.rxlens.documents[0]);
-    $("question").value = ""; state.file = null; $("file").value = ""; $("file-name").textContent = "";
+    const { text, rx } = await streamAnswer(body, pending.stage);
+    state.conversation = rx.conversation_id;
+    for (const d of rx.documents) state.docs[d.id] = d;
+    if (file && rx.documents.length) {
+      const d = rx.documents[0];
+      mine.photo = { id: d.id, image_url: d.image_url, rotation: d.rotation || 0 };
+      bubble.querySelector("img.thumb").style.transform = `rotate(${mine.photo.rotation}deg)`;
+    }
+    const { documents, ...kept } = rx;
+    reply = { role: "assistant", text, rx: { ...kept, document_ids: documents.map((d) => d.id) } };
+    pending.replaceWith(renderAnswer(reply));
+    if (rx.documents.length) await showDocument(state.docs[rx.documents[0].id]);
   } catch (e) {
-    pending.textContent = t("error") + e.message;
+    reply = { role: "error", code: e.code || "other", message: e.message };
+    if (mine.photo && !mine.photo.id) {  // no stored document to show it from later: the bubble says a photo was sent
+      mine.photo = null;
+      bubble.replaceWith(renderUser(mine));
+    }
+    pending.replaceWith(renderError(reply));
   } finally {
     $("send").disabled = false;
   }
+  state.messages.push(mine, reply);
+  save();
 }
 
-function renderAnswer(text, rx) {
+function renderUser(m, src) {
+  const bubble = el("div", { className: "msg user" }, el("b", {}, t("you") + "："), m.text || (m.photo ? "" : "📷"));
+  if (m.photo) {
+    const img = el("img", { className: "thumb", alt: t("yourPhoto") });
+    if (m.photo.rotation) img.style.transform = `rotate(${m.photo.rotation}deg)`;
+    if (src) img.src = src;
+    else if (m.photo.image_url) fetchImage(m.photo.image_url).then((url) => { if (url) img.src = url; });
+    bubble.append(el("div", { className: "thumb-box" }, img));
+  }
+  return bubble;
+}
+
+function renderError(m) {
+  const sentence = ERRORS[state.lang][m.code] || (state.lang === "en" && m.message) || ERRORS[state.lang].other;
+  return el("div", { className: "msg error", role: "alert" }, el("span", { textContent: t("error") + sentence }));
+}
+
+function renderAnswer(m) {
+  const { text, rx } = m;
+  const [lead, ...rest] = text.split("\n");
   const badge = el("span", { className: "badge " + rx.verdict, textContent: t(rx.verdict) });
   const speak = el("button", { type: "button", className: "speak", textContent: t("speak"), onclick: () => readAloud(text, rx.language) });
   const list = el("ol", { className: "citations" });
   for (const c of rx.citations) {
-    // A source from the user's own photo is named as such (and by its field), in the page's language.
-    const source = c.document_id ? [t("yourPhoto"), c.field && fieldLabel(c.field)].filter(Boolean).join(" · ") : c.source;
-    const text = c.text.length > 160 ? c.text.slice(0, 160) + "…" : c.text;
-    const li = el("li", { value: c.id, textContent: `${source}: ${text}` });
+    const quote = c.text.length > 160 ? c.text.slice(0, 160) + "…" : c.text;
+    const li = el("li", { value: c.id }, el("span", { textContent: `${sourceName(c)}: ${quote}` }));
+    if (!c.document_id) {
+      li.append(el("details", { className: "raw" }, el("summary", { textContent: t("sourceId") }),
+        el("code", { textContent: [c.source, c.record].filter(Boolean).join(" · ") })));
+    }
     if (c.document_id && c.bbox) {
       li.classList.add("boxed");
       li.dataset.doc = c.document_id;
@@ -123,8 +290,24 @@ function renderAnswer(text, rx) {
     }
     list.append(li);
   }
-  return el("div", { className: "msg" }, badge, speak, el("p", { className: "answer", textContent: text }),
-    rx.citations.length ? el("details", { open: true }, el("summary", { textContent: t("sources") }), list) : null);
+  const more = el("details", { className: "more" }, el("summary", { textContent: t("more") }),
+    el("p", { className: "rest", textContent: rest.join("\n").trim() }),
+    rx.citations.length ? el("h4", { textContent: t("sources") }) : null, rx.citations.length ? list : null, speak);
+  return el("div", { className: "msg assistant" },
+    el("p", { className: "lead" }, badge, " ", el("span", { className: "lead-text", textContent: lead })), more);
+}
+
+function renderChat() {
+  const views = state.messages.map((m) =>
+    m.role === "user" ? renderUser(m) : m.role === "error" ? renderError(m) : renderAnswer(m));
+  $("chat").replaceChildren(...views);
+}
+
+function newChat() {
+  state.conversation = null; state.messages = []; state.docs = {}; state.image = null; state.box = null;
+  $("chat").replaceChildren();
+  $("photo-card").hidden = true;
+  save();
 }
 
 function readAloud(text, lang) {
@@ -136,11 +319,17 @@ function readAloud(text, lang) {
   speechSynthesis.speak(u);
 }
 
+async function fetchImage(url) {
+  const r = await fetch(url, { headers: headers(false) }).catch(() => null);
+  return r && r.ok ? URL.createObjectURL(await r.blob()) : null;
+}
+
 async function showDocument(doc) {
-  const r = await fetch(doc.image_url, { headers: headers() });
-  if (!r.ok) return;
+  if (!doc) return;
+  const url = await fetchImage(doc.image_url);
+  if (!url) return;
   const img = new Image();
-  img.src = URL.createObjectURL(await r.blob());
+  img.src = url;
   await img.decode();
   state.image = { doc: doc.id, img };
   state.box = null;
@@ -181,13 +370,25 @@ async function highlight(docId, bbox) {
   $("photo-card").scrollIntoView({ behavior: "smooth" });
 }
 
-// Times of day from how often a prescription says to take a medicine.
-const TIMES = { 1: ["08:00"], 2: ["08:00", "20:00"], 3: ["08:00", "13:00", "19:00"], 4: ["08:00", "12:00", "16:00", "20:00"] };
+// Times of day from the frequency the prescription was read to say (medications[].frequency), else its count.
+const TIMES = { 1: ["08:00"], 2: ["08:00", "20:00"], 3: ["08:00", "13:00", "19:00"], 4: ["08:00", "12:00", "16:00", "20:00"],
+                6: ["06:00", "10:00", "14:00", "18:00", "22:00", "02:00"] };
+const BY_CODE = { qd: TIMES[1], qod: TIMES[1], bid: TIMES[2], tid: TIMES[3], qid: TIMES[4], qn: ["21:00"], qhs: ["21:00"],
+                  q12h: ["08:00", "20:00"], q8h: ["06:00", "14:00", "22:00"], q6h: ["06:00", "12:00", "18:00", "24:00"],
+                  q4h: TIMES[6] };
 
 function scheduleOf(m) {
-  if (m.as_needed) return [];
+  if (m.as_needed || m.frequency === "prn") return [];
+  if (BY_CODE[m.frequency]) return BY_CODE[m.frequency];
   if (m.at_night) return ["21:00"];
   return TIMES[Math.round(m.times_per_day || 0)] || [];
+}
+
+function whenText(m) {
+  const times = scheduleOf(m);
+  if (times.length) return times.join("  ") + (m.frequency === "qod" ? ` (${t("everyOtherDay")})` : "");
+  if (m.as_needed || m.frequency === "prn") return t("asNeeded");
+  return t("noFrequency");
 }
 
 function renderSchedule(doc) {
@@ -195,8 +396,8 @@ function renderSchedule(doc) {
   const meds = doc.doc_type === "prescription" ? doc.medications : [];
   box.hidden = !meds.length;
   if (!meds.length) return;
-  const rows = meds.map((m) => el("tr", {}, el("td", { textContent: `${m.name} ${m.strength} ${m.dose}` }),
-    el("td", { textContent: scheduleOf(m).join("  ") || t("asNeeded") })));
+  const rows = meds.map((m) => el("tr", {}, el("td", { textContent: [m.name, m.strength, m.dose].filter(Boolean).join(" ") }),
+    el("td", { className: "when", textContent: whenText(m) })));
   const ics = el("button", { type: "button", textContent: t("ics"), onclick: () => exportIcs(meds) });
   box.replaceChildren(el("h3", { textContent: t("schedule") }), el("table", {}, ...rows), ics);
 }
@@ -205,9 +406,12 @@ function exportIcs(meds) {
   const day = new Date().toISOString().slice(0, 10).replace(/-/g, "");
   const lines = ["BEGIN:VCALENDAR", "VERSION:2.0", "PRODID:-//RxLens//dosing schedule//EN"];
   meds.forEach((m, i) => scheduleOf(m).forEach((time) => {
-    const days = parseInt((m.duration.match(/\d+/) || ["30"])[0], 10);
-    lines.push("BEGIN:VEVENT", `UID:rxlens-${day}-${i}-${time.replace(":", "")}@rxlens`,
-      `DTSTAMP:${day}T000000Z`, `DTSTART:${day}T${time.replace(":", "")}00`, `RRULE:FREQ=DAILY;COUNT=${days}`,
+    const days = parseInt(((m.duration || "").match(/\d+/) || ["30"])[0], 10);
+    const every = m.frequency === "qod" ? 2 : 1;
+    const hhmm = time === "24:00" ? "2359" : time.replace(":", "");
+    lines.push("BEGIN:VEVENT", `UID:rxlens-${day}-${i}-${hhmm}@rxlens`,
+      `DTSTAMP:${day}T000000Z`, `DTSTART:${day}T${hhmm}00`,
+      `RRULE:FREQ=DAILY;INTERVAL=${every};COUNT=${Math.max(1, Math.ceil(days / every))}`,
       `SUMMARY:${[m.name, m.strength, m.dose].filter(Boolean).join(" ").replace(/[,;\\]/g, " ")}`, "END:VEVENT");
   }));
   lines.push("END:VCALENDAR");
@@ -219,10 +423,17 @@ $("lang").onclick = () => {
   state.lang = state.lang === "zh" ? "en" : "zh";
   localStorage.setItem("rxlens.lang", state.lang);
   applyLanguage();
+  if (!$("send").disabled) renderChat();  // not while an answer is pending: its progress view would be dropped
   if (state.image) renderFields(state.docs[state.image.doc]);
 };
+$("new-chat").onclick = newChat;
 $("med-form").onsubmit = (e) => { e.preventDefault(); const v = $("med-input").value.trim(); if (v && !state.meds.includes(v)) state.meds.push(v); $("med-input").value = ""; renderMeds(); };
 $("file").onchange = () => { state.file = $("file").files[0] || null; $("file-name").textContent = state.file ? state.file.name : ""; };
 $("ask").onsubmit = ask;
 applyLanguage();
 renderMeds();
+renderChat();
+{
+  const last = [...state.messages].reverse().find((m) => m.rx && m.rx.document_ids && m.rx.document_ids.length);
+  if (last) showDocument(state.docs[last.rx.document_ids[0]]);
+}

@@ -55,7 +55,8 @@ def chromium_binary() -> str | None:
 
 
 @pytest.fixture
-def browser_page(tmp_path: Path) -> Iterator[Any]:
+def browser_page(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Any]:
+    """A page in a fresh Chinese browser; the window size from an indirect parameter, else 900x1200."""
     binary = chromium_binary()
     if binary is None:
         pytest.skip("no Chromium binary on this machine: `apt-get install chromium` (`make test` installs it)")
@@ -68,7 +69,7 @@ def browser_page(tmp_path: Path) -> Iterator[Any]:
             headless=True,
             args=CHROMIUM_ARGS,
             locale="zh-CN",
-            viewport={"width": 900, "height": 1200},
+            viewport=getattr(request, "param", {"width": 900, "height": 1200}),
         )
         context.set_default_timeout(15_000)
         try:
@@ -127,14 +128,18 @@ def test_a_caregiver_asks_about_a_leaflet_photo_in_the_browser(
     with page.expect_response(lambda r: r.url.endswith("/v1/chat/completions"), timeout=45_000) as answered:
         page.click("#send")
     assert answered.value.ok, answered.value.text()
-    rxlens = answered.value.json()["rxlens"]
+    rxlens, stages = streamed(answered.value)
+    assert stages == ["reading", "recognising", "checking", "writing"], stages
     verdict = rxlens["verdict"]
     assert verdict in BADGE_COLOURS, rxlens
 
     # The answer, in the page's (and the question's) language, under a verdict badge of the verdict's colour.
     reply = page.locator(".msg:has(.badge)").last
     reply.wait_for()
-    answer = reply.locator(".answer").inner_text()
+    # The card shows the verdict and the one-sentence answer; the rest and the sources fold out.
+    assert not reply.locator("ol.citations").is_visible()
+    reply.locator("details.more > summary").click()
+    answer = reply.locator(".lead-text").inner_text() + "\n" + (reply.locator(".rest").text_content() or "")
     assert CJK.search(answer) and "辛伐他汀" in answer, answer
     badge = reply.locator(".badge")
     assert badge.inner_text() == {"avoid": "不建议合用", "caution": "需要注意"}[verdict]
@@ -179,12 +184,12 @@ def test_a_caregiver_asks_about_a_leaflet_photo_in_the_browser(
     page.fill("#question", "那和阿司匹林呢？")
     with page.expect_response(lambda r: r.url.endswith("/v1/chat/completions"), timeout=30_000) as answered:
         page.click("#send")
-    follow_up = answered.value.json()["rxlens"]
+    follow_up, _ = streamed(answered.value)
     assert follow_up["conversation_id"] == rxlens["conversation_id"]
     assert follow_up["asked"][0]["a"]["ingredients"] == ["amlodipine"]
     assert follow_up["asked"][0]["b"]["ingredients"] == ["aspirin"]
     page.wait_for_function("() => document.querySelectorAll('.msg .badge').length === 2")
-    first_line = page.locator(".msg:has(.badge)").last.locator(".answer").inner_text().split("\n")[0]
+    first_line = page.locator(".msg:has(.badge)").last.locator(".lead-text").inner_text()
     assert "氨氯地平" in first_line and "阿司匹林" in first_line, first_line
 
     # Switch to English: the labels change, the choice is remembered, and an English question gets an English
@@ -197,11 +202,11 @@ def test_a_caregiver_asks_about_a_leaflet_photo_in_the_browser(
     page.fill("#question", "Can I take amlodipine with simvastatin?")
     with page.expect_response(lambda r: r.url.endswith("/v1/chat/completions"), timeout=30_000) as answered:
         page.click("#send")
-    english = answered.value.json()["rxlens"]
+    english, _ = streamed(answered.value)
     assert english["conversation_id"] == rxlens["conversation_id"] and english["language"] == "en"
     reply = page.locator(".msg:has(.badge)").last
     page.wait_for_function("() => document.querySelectorAll('.msg .badge').length === 3")
-    assert not CJK.search(reply.locator(".answer").inner_text())
+    assert not CJK.search(reply.locator(".lead-text").inner_text() + (reply.locator(".rest").text_content() or ""))
     assert reply.locator(".badge").inner_text() == {"avoid": "Avoid", "caution": "Caution"}[english["verdict"]]
     screenshot(page, "caregiver-page-en.png")
 
@@ -210,6 +215,115 @@ def test_a_caregiver_asks_about_a_leaflet_photo_in_the_browser(
     page.click("#lang")
     assert page.locator("#send").inner_text() == "提问"
     assert not errors, errors
+
+
+PHONE, DESKTOP = {"width": 390, "height": 844}, {"width": 1280, "height": 800}
+
+
+@pytest.mark.parametrize("browser_page", [PHONE, DESKTOP], indirect=True, ids=["390x844", "1280x800"])
+def test_the_page_fits_the_window_shows_progress_errors_and_keeps_the_chat(
+    browser_page: Any, server: LiveServer, tmp_path: Path
+) -> None:
+    page = browser_page
+    size = page.viewport_size
+    errors: list[str] = []
+    requested: list[str] = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.on("request", lambda r: requested.append(r.url))
+    page.goto(server.url + "/")
+    assert_fits(page)
+    ask_box = page.locator("#ask").bounding_box() or {}
+    assert ask_box["height"] <= 0.15 * 844, ask_box  # the question bar leaves the screen to the answer
+    add = page.locator("#med-form button").bounding_box() or {}
+    assert add["x"] + add["width"] <= size["width"] and add["height"] < 60, add  # one line, inside the window
+
+    # A text file renamed .png: a Chinese sentence saying what was wrong, never the API's English message.
+    fake = tmp_path / "not-a-photo.png"
+    fake.write_text("this is not an image\n" * 20)
+    page.set_input_files("#file", str(fake))
+    page.click("#send")
+    error = page.locator(".msg.error").last
+    error.wait_for(timeout=30_000)
+    said = error.inner_text()
+    assert CJK.search(said) and "照片" in said and not re.search(r"[a-z]{3,}", said), said  # no English prose
+
+    # A photo and a question: progress stages from the server, then a card that opens with the verdict and
+    # the one-sentence answer, everything else folded; the photo in the user's own bubble.
+    photo = tmp_path / "leaflet.png"
+    photo.write_bytes(leaflet_png())
+    page.set_input_files("#file", str(photo))
+    page.fill("#question", "这药能和辛伐他汀一起吃吗？")
+    with page.expect_response(lambda r: r.url.endswith("/v1/chat/completions"), timeout=45_000) as answered:
+        page.click("#send")
+    rxlens, stages = streamed(answered.value)
+    assert stages == ["reading", "recognising", "checking", "writing"], stages
+    reply = page.locator(".msg.assistant").last
+    reply.wait_for()
+    badge = {"avoid": "不建议合用", "caution": "需要注意"}[rxlens["verdict"]]
+    first_line = reply.inner_text().split("\n")[0]
+    assert first_line.startswith(badge) and "辛伐他汀" in first_line, first_line
+    assert not reply.locator("ol.citations").is_visible() and not reply.locator(".rest").is_visible()
+    thumb = page.locator(".msg.user img.thumb").last
+    page.wait_for_function("() => [...document.querySelectorAll('.msg.user img.thumb')].some((i) => i.naturalWidth)")
+    assert thumb.is_visible()
+    shown = page.locator("#chat .msg").all_inner_texts()
+    reply.locator("details.more > summary").click()
+    assert reply.locator("ol.citations").is_visible()
+    names = reply.locator("ol.citations li > span").all_inner_texts()
+    assert names and all(CJK.search(n.split(": ")[0]) or n.startswith("DDInter:") for n in names), names
+    assert not [n for n in names if re.search(r"rxlens_curated|drug_interaction_mcp|openfda|ansm", n.split(": ")[0])]
+    assert_fits(page)
+    screenshot(page, f"caregiver-answer-{size['width']}x{size['height']}.png")
+
+    # The chat survives a reload (the photo re-fetched from the document), and a new chat empties it.
+    page.reload()
+    page.locator(".msg.assistant").first.wait_for()
+    assert page.locator("#chat .msg").all_inner_texts() == shown and page.locator("#photo-card").is_visible()
+    page.wait_for_function("() => [...document.querySelectorAll('.msg.user img.thumb')].some((i) => i.naturalWidth)")
+    page.click("#new-chat")
+    assert page.locator("#chat .msg").count() == 0
+    page.reload()
+    assert page.locator("#chat .msg").count() == 0
+    assert page.evaluate("() => JSON.parse(localStorage.getItem('rxlens.chat')).conversation") is None
+    page.fill("#question", "华法林和阿司匹林能一起吃吗？")
+    with page.expect_response(lambda r: r.url.endswith("/v1/chat/completions"), timeout=30_000) as answered:
+        page.click("#send")
+    fresh, _ = streamed(answered.value)
+    assert fresh["conversation_id"] != rxlens["conversation_id"]
+
+    # Labels in the page's language: dosing from the frequency read, sources by the names people know.
+    assert page.evaluate("() => whenText({ frequency: '' })") == "未读到服用频次"
+    assert page.evaluate("() => whenText({ frequency: 'prn', as_needed: true })") == "需要时服用"
+    assert page.evaluate("() => scheduleOf({ frequency: 'q8h', times_per_day: 3 })") == ["06:00", "14:00", "22:00"]
+    assert page.evaluate("() => scheduleOf({ frequency: 'qn', times_per_day: 1, at_night: true })") == ["21:00"]
+    assert page.evaluate("() => sourceName({ source: 'ansm' })") == "法国药监局相互作用目录"
+    assert page.evaluate("() => sourceName({ source: 'openfda_excerpts, dailymed' })") == "美国药品说明书"
+    assert page.evaluate("() => sourceName({ source: 'rxlens_curated, ddinter' })") == "美国药品说明书、DDInter"
+    assert page.evaluate("() => fieldLabel('manufacturer_address')") == "生产地址"
+    assert not [u for u in requested if u.endswith("/favicon.ico")]
+    assert not errors, errors
+
+
+def assert_fits(page: Any) -> None:
+    """No horizontal scroll at this window width."""
+    width = page.evaluate("() => [document.documentElement.scrollWidth, window.innerWidth]")
+    assert width[0] <= width[1], width
+
+
+def streamed(response: Any) -> tuple[dict[str, Any], list[str]]:
+    """The result (the last chunk's `rxlens`) and the progress stages of a streamed chat completion."""
+    result: dict[str, Any] = {}
+    stages: list[str] = []
+    for line in response.text().splitlines():
+        if not line.startswith("data: ") or line == "data: [DONE]":
+            continue
+        rxlens = json.loads(line[6:]).get("rxlens") or {}
+        if "progress" in rxlens:
+            stages.append(rxlens["progress"]["stage"])
+        elif rxlens:
+            result = rxlens
+    assert result, response.text()
+    return result, stages
 
 
 def screenshot(page: Any, name: str) -> None:
