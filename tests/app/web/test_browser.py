@@ -274,6 +274,11 @@ def test_the_page_fits_the_window_shows_progress_errors_and_keeps_the_chat(
     assert not [n for n in names if re.search(r"rxlens_curated|drug_interaction_mcp|openfda|ansm", n.split(": ")[0])]
     assert_fits(page)
     screenshot(page, f"caregiver-answer-{size['width']}x{size['height']}.png")
+    page.set_viewport_size({"width": 320, "height": 640})  # the narrowest phone still has no horizontal scroll
+    assert_fits(page)
+    add = page.locator("#med-form button").bounding_box() or {}
+    assert add["x"] + add["width"] <= 320 and add["height"] < 60, add
+    page.set_viewport_size(size)
 
     # The chat survives a reload (the photo re-fetched from the document), and a new chat empties it.
     page.reload()
