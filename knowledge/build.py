@@ -88,6 +88,28 @@ CREATE TABLE passage_refs (passage_id TEXT NOT NULL, ref TEXT NOT NULL);
 CREATE INDEX passage_refs_ref ON passage_refs(ref);
 """
 
+# Ingredients that stand in a product's 成份 list as excipients (buffers, preservatives, tonicity agents).
+EXCIPIENT_ENTITIES = frozenset(
+    f"drug:{name}"
+    for name in (
+        "benzyl alcohol",
+        "sodium bicarbonate",
+        "sorbitol",
+        "citric acid",
+        "sodium citrate",
+        "sodium chloride",
+        "polysorbate 80",
+        "mannitol",
+        "sucrose",
+        "trehalose",
+        "histidine",
+        "edetic acid",
+        "glycine",
+        "sodium hydroxide",
+        "hydrochloric acid",
+    )
+)
+
 
 @dataclass
 class BuildReport:
@@ -304,6 +326,7 @@ class Builder:
                 continue
             zh = row["zh_name"].strip()
             ents = self._resolve_name(zh, 0)
+            trusted_brands = True
             generic = row.get("generic_name_zh(通用名)", "").split(" | ")[0].strip()
             if not ents and generic:
                 ents = self._resolve_name(generic, 0)
@@ -311,7 +334,12 @@ class Builder:
                 found = []
                 for cand in chinese.product_active_candidates(row):
                     found += self._resolve_name(cand, 0)
-                ents = sorted(set(found)) if len(set(found)) >= 2 else []
+                # CMeKG lists an injection's buffers and preservatives among its 成份 (修美乐: citric acid and
+                # sorbitol, not adalimumab): they are never the product's active ingredients.
+                active = sorted(set(found) - EXCIPIENT_ENTITIES)
+                ents = active if len(active) >= 2 or (active and len(active) < len(set(found))) else []
+                # Such a row's 商品名 list is no evidence for its brands (甲泼尼龙 listed with 优泌乐, insulin lispro).
+                trusted_brands = len(active) == len(set(found))
             if not ents and not chinese.looks_combined(row):  # "Clopidogrel Bisulfate Tablets"
                 ents = next((e for en in row["en_names"].split(" | ") if (e := self._resolve_name(en, 0))), [])
             if not ents:
@@ -320,7 +348,7 @@ class Builder:
             key = tuple(sorted(ents))
             record = f"cmekg_drug_products.csv:{i}"
             self.add_name(NameRecord(zh, "zh", "product", (), "cmekg", record), ents)
-            for brand in row.get("brand_names_zh(商品名)", "").split(" | "):
+            for brand in row.get("brand_names_zh(商品名)", "").split(" | ") if trusted_brands else ():
                 brand = brand.strip()
                 if 2 <= len(brand) <= 10 and brand != zh:
                     brand_votes[brand][key] += 1
