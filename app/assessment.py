@@ -111,7 +111,6 @@ class DocumentStatement:
 
     evidence: Evidence
     level: Verdict  # AVOID or CAUTION
-    names: str  # the asked drug or class as the sentence names it
     exact: bool = True  # it names the asked drug or class itself, not a member or a class of it
 
     def to_json(self) -> dict[str, object]:
@@ -340,7 +339,7 @@ class Assessor:
                 else:
                     continue
                 exact = bool(self._entities(hit) & self._entities(asked.mention))
-                out.append(DocumentStatement(ev, level, hit.text, exact))
+                out.append(DocumentStatement(ev, level, exact))
         # The strongest statement first, then one that names the asked word itself ("抗高血压药" for "降压片")
         # before one that names a member of its class ("呋塞米").
         out.sort(key=lambda s: (s.level is not Verdict.AVOID, not s.exact))

@@ -63,7 +63,6 @@ _T: dict[str, tuple[str, str]] = {
         'we do not recognise "{names}"; check the name or show the box to a pharmacist',
     ),
     "why_no_data": ("我们的资料来源没有{names}的相互作用数据", "our sources hold no interaction data for {names}"),
-    "why_no_known": ("已查询：{sources}", "checked: {sources}"),
     "why_minor_only": (
         "我们的资料来源仅列有{severity}的相互作用记录（{source}），本身不足以需要特别注意；请咨询药师",
         "our sources list only {severity} interaction record ({source}), no reason for caution by itself; "

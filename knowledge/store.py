@@ -222,21 +222,25 @@ class KnowledgeBase:
         return (row[0] or "", row[1] or "") if row else ("", "")
 
     def passages(self, refs: list[str] | None = None) -> list[Passage]:
-        """Passages about any of `refs` ("drug:x", "class:y"), or all passages when refs is None."""
+        """Passages about any of `refs` ("drug:x", "class:y"), or all passages when refs is None. With refs, only
+        those passages and their refs are read (the answer chain asks this for one drug per question)."""
+        where, args = "", list(refs or ())
+        if refs is not None:
+            marks = ",".join("?" * len(refs))
+            where = f" WHERE id IN (SELECT passage_id FROM passage_refs WHERE ref IN ({marks}))"
         with self._connection() as con:
-            if refs is None:
-                ids = None
-            else:
-                marks = ",".join("?" * len(refs))
-                ids = {r[0] for r in con.execute(f"SELECT passage_id FROM passage_refs WHERE ref IN ({marks})", refs)}
-            out = []
+            rows = con.execute(
+                "SELECT id, kind, section, lang, title, text, source, record, license FROM passages"
+                + where
+                + " ORDER BY id",
+                args,
+            ).fetchall()
             ref_map: dict[str, list[str]] = defaultdict(list)
-            for pid, ref in con.execute("SELECT passage_id, ref FROM passage_refs"):
+            wanted = f"WHERE passage_id IN (SELECT id FROM passages{where})" if where else ""
+            for pid, ref in con.execute(f"SELECT passage_id, ref FROM passage_refs {wanted}", args):
                 ref_map[pid].append(ref)
-            for pid, kind, section, lang, title, text, source, record, license_ in con.execute(
-                "SELECT id, kind, section, lang, title, text, source, record, license FROM passages ORDER BY id"
-            ):
-                if ids is None or pid in ids:
-                    refs_ = tuple(ref_map.get(pid, ()))
-                    out.append(Passage(pid, kind, section, lang, title, text, source, record, license_, refs_))
+        out = [
+            Passage(pid, kind, section, lang, title, text, source, record, license_, tuple(ref_map.get(pid, ())))
+            for pid, kind, section, lang, title, text, source, record, license_ in rows
+        ]
         return out
