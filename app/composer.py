@@ -63,6 +63,13 @@ _T: dict[str, tuple[str, str]] = {
         'we do not recognise "{names}"; check the name or show the box to a pharmacist',
     ),
     "why_no_data": ("我们的资料来源没有{names}的相互作用数据", "our sources hold no interaction data for {names}"),
+    "why_combined": (
+        "两者常制成一片复方药一起服用（如 {product}），其说明书即批准两者同服；"
+        "我们的资料来源记录的提示（{source}）见下；请咨询药师，并注意不要与含相同成分的药重复服用",
+        "they are sold together in one tablet ({product}), a combination its own label approves; what our sources "
+        "note about them ({source}) is below; ask a pharmacist, and do not take them on top of a product holding "
+        "the same ingredients",
+    ),
     "why_minor_only": (
         "我们的资料来源仅列有{severity}的相互作用记录（{source}），本身不足以需要特别注意；请咨询药师",
         "our sources list only {severity} interaction record ({source}), no reason for caution by itself; "
@@ -339,7 +346,11 @@ class TemplateComposer:
             inter = pair.findings[0]
             listing = ("、" if zh else ", ").join(dict.fromkeys(self._source_name(s.name, zh) for s in inter.sources))
             severity = inter.severity.label_zh if zh else _MINOR_EN.get(inter.severity.value, inter.severity.value)
-            why = _t("why_minor_only", zh).format(source=listing, severity=severity)
+            if inter.combined_in:
+                product = inter.combined_in if has_cjk(inter.combined_in) else inter.combined_in.title()
+                why = _t("why_combined", zh).format(product=product, source=listing)
+            else:
+                why = _t("why_minor_only", zh).format(source=listing, severity=severity)
             marker = " " + self._cite_interaction(inter, cite)
             verdict = _VERDICT_NO_SIGNIFICANT[0 if zh else 1]
         elif pair.verdict is Verdict.NO_KNOWN_INTERACTION:
@@ -364,7 +375,8 @@ class TemplateComposer:
 
     def _why(self, pair: PairAssessment, zh: bool) -> str:
         dupes = [d for d in pair.duplicates if d.kind == "ingredient"] or pair.duplicates
-        if dupes and not pair.findings:
+        # A shared ingredient is the reason unless a finding of moderate or worse is (a minor line never is).
+        if dupes and (not pair.findings or pair.findings[0].severity.rank < Severity.MODERATE.rank):
             d = dupes[0]
             key = "duplicate_ingredient" if d.kind == "ingredient" else "duplicate_class"
             return _t(key, zh).format(what=self._entity(d.what, zh))

@@ -107,7 +107,8 @@ class InteractionEngine:
                     hits.append((self.kb.interaction(hit[0]), cx or cy))
         if not hits:
             return None
-        if len(hits) == 1:
+        product = self.kb.combined_in(a, b)
+        if len(hits) == 1 and not product:
             inter, via = hits[0]
             return replace(inter, a=a, b=b, sources=_ordered(inter.sources), via_class=via)
         grades: dict[tuple[str, str], SourceGrade] = {}
@@ -117,7 +118,7 @@ class InteractionEngine:
                 grades.setdefault((g.source, g.record), g)
             for s in inter.sources:
                 sources.setdefault((s.name, s.record), s)
-        merged = reconcile(grades.values())
+        merged = reconcile(grades.values(), combined_in=product)
         # The text comes from the record that carries the grade, the strongest and explained one first.
         base, via = max(
             hits,
@@ -141,6 +142,7 @@ class InteractionEngine:
             grades=tuple(grades.values()),
             sources=_ordered(sources.values()),
             via_class=None if direct else via,
+            combined_in=merged.combined_in,
         )
 
     def _drug_vs_class(self, a: str, class_id: str) -> list[Interaction]:

@@ -112,6 +112,7 @@ class Interaction:
     agreeing: tuple[str, ...] = ()
     explained: bool = False
     grades: tuple[SourceGrade, ...] = ()  # each source's own grade on our scale (what `evidence` was weighed from)
+    combined_in: str = ""  # a fixed-dose product holding both (Hyzaar): graded at most minor, severity rule 6
 
     @property
     def bare_database_grade(self) -> bool:
@@ -141,6 +142,8 @@ class Interaction:
         out["agreeing"] = list(self.agreeing)
         out["explained"] = self.explained
         out["passive"] = self.passive
+        if self.combined_in:
+            out["combined_in"] = self.combined_in
         return out
 
 

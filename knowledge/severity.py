@@ -11,8 +11,12 @@ written out in knowledge/data/README.md ("How severities are reconciled"); in sh
    pair at least moderate (a disagreement is resolved to "monitor", never to a footnote).
 3. Otherwise the highest grade of the remaining sources (literature-cited rules, NDF-RT, DDInter) wins.
 4. A pair on ONC's non-interruptive list is at most moderate, unless a label or thesaurus grades it higher (or the
-   high-priority list names it too): the list exists to say "do not interrupt the prescriber for this".
+   high-priority list names it too): the list exists to say "do not interrupt the prescriber for this". Where the
+   only other grades are bare database grades (no text), it is at most minor: the consensus outranks them.
 5. An ungraded assertion ("Unknown") stays `unknown`; it never lowers a grade and is never reassurance.
+6. Two ingredients sold together as one fixed-dose product (Hyzaar: losartan + hydrochlorothiazide; Bactrim:
+   sulfamethoxazole + trimethoprim) are a combination that product's own label approves: the pair is at most
+   minor, with the product named, unless a label or thesaurus grades it major or worse (rule 1 still holds).
 
 Beside the grade come the evidence level (the kind of the strongest source asserting the pair), the kinds of the
 sources that agree with the grade, and whether any source explains the interaction (mechanism or advice). A bare
@@ -86,6 +90,7 @@ class Reconciled:
     evidence: str  # the strongest kind asserting the pair (one of EVIDENCE_KINDS)
     agreeing: tuple[str, ...]  # the kinds whose own grade is this grade, strongest first
     explained: bool
+    combined_in: str = ""  # a fixed-dose product that holds both ingredients (rule 6), empty when none
 
     @property
     def bare_database_grade(self) -> bool:
@@ -105,8 +110,12 @@ def _worst(grades: Iterable[SourceGrade]) -> Severity | None:
     return max(ranked, key=lambda s: s.rank) if ranked else None
 
 
-def reconcile(grades: Iterable[SourceGrade]) -> Reconciled:
-    """Weigh the sources of one pair (see the module's rules). `grades` must not be empty."""
+COMBINATION_CEILING = Severity.MINOR
+
+
+def reconcile(grades: Iterable[SourceGrade], combined_in: str = "") -> Reconciled:
+    """Weigh the sources of one pair (see the module's rules). `grades` must not be empty; `combined_in` names a
+    fixed-dose product holding both ingredients (rule 6)."""
     grades = list(grades)
     if not grades:
         raise ValueError("reconcile needs at least one source grade")
@@ -123,12 +132,14 @@ def reconcile(grades: Iterable[SourceGrade]) -> Reconciled:
             level = Severity.MODERATE  # ... but a database's moderate-or-worse keeps the pair at least moderate
     if level is None:
         level = Severity.UNKNOWN  # rule 5: asserted, never graded
-    if (
-        any(g.source == NON_INTERRUPTIVE for g in grades)
-        and not high_priority
-        and level.rank > NON_INTERRUPTIVE_CEILING.rank
-    ):
-        level = NON_INTERRUPTIVE_CEILING  # rule 4
+    if any(g.source == NON_INTERRUPTIVE for g in grades) and not high_priority:
+        # rule 4: the consensus list outranks a bare database grade, never a label or thesaurus
+        bare = not authoritative and not any(g.explained for g in grades)
+        ceiling = Severity.MINOR if bare else NON_INTERRUPTIVE_CEILING
+        if level.rank > ceiling.rank:
+            level = ceiling
+    if combined_in and level.rank > COMBINATION_CEILING.rank:
+        level = COMBINATION_CEILING  # rule 6
     if floor is not None and floor.rank >= Severity.MAJOR.rank and floor.rank > level.rank:
         level = floor  # rule 1: never below a label's or thesaurus's major / contraindicated
 
@@ -139,4 +150,5 @@ def reconcile(grades: Iterable[SourceGrade]) -> Reconciled:
         evidence=kinds[0],
         agreeing=agreeing,
         explained=any(g.explained for g in grades),
+        combined_in=combined_in if level is COMBINATION_CEILING else "",
     )

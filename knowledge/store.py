@@ -109,6 +109,20 @@ class KnowledgeBase:
         # Plain dicts once loaded: looking up a name that is not there must not add an empty entry for it (the
         # memory would grow with every distinct word users send).
         self.names = dict(self.names)
+        # Fixed-dose products our curated list names (Hyzaar = losartan + hydrochlorothiazide): each pair of their
+        # ingredients is a combination the product's label approves (knowledge/severity.py, rule 6).
+        # An English brand is preferred, then the first in alphabetical order, so the name is stable across builds.
+        self.combinations: dict[frozenset[str], str] = {}
+        products = sorted(
+            (e.lang != "en", e.display, e.targets)
+            for entries in self.names.values()
+            for e in entries
+            if e.source == "rxlens_curated" and e.kind == "brand" and len(e.targets) > 1
+        )
+        for _, display, targets in products:
+            for i, x in enumerate(targets):
+                for y in targets[i + 1 :]:
+                    self.combinations.setdefault(frozenset((x, y)), display)
         self.class_children = dict(self.class_children)
         self.direct_members = dict(self.direct_members)
         self.classes_of = dict(self.classes_of)
@@ -156,6 +170,10 @@ class KnowledgeBase:
     def pair(self, x: str, y: str) -> tuple[int, Severity] | None:
         """Look up an entity pair ("drug:a", "class:b"), in either order."""
         return self.pairs.get((x, y) if x < y else (y, x))
+
+    def combined_in(self, a: str, b: str) -> str:
+        """A fixed-dose product holding both ingredients (its brand name), or "" when our list knows none."""
+        return self.combinations.get(frozenset((a, b)), "")
 
     def has_interaction_data(self, ingredient: str) -> bool:
         """Whether any source holds an interaction record for this ingredient, directly or through one of its

@@ -79,6 +79,18 @@ def test_no_known_interaction_is_worded_carefully(chain: AnswerChain) -> None:
     assert_citations_consistent(answer)
 
 
+def test_ingredients_of_one_tablet_are_named_as_such_and_a_shared_ingredient_is_the_reason(chain: AnswerChain) -> None:
+    answer = chain.ask("能同时吃氯沙坦和氢氯噻嗪吗")
+    assert answer.verdict is Verdict.NO_KNOWN_INTERACTION
+    first = answer.answer.split("\n")[0]
+    assert "复方" in first and "Hyzaar" in first and "药师" in first
+    assert_citations_consistent(answer)
+    # co-trimoxazole asked against trimethoprim: the doubled ingredient, not the minor line, is why it is avoid
+    answer = chain.ask("复方新诺明能和甲氧苄啶一起吃吗？")
+    assert answer.verdict is Verdict.AVOID
+    assert "相同成分（甲氧苄啶）" in answer.answer.split("\n")[0]
+
+
 def test_urgent_wording_for_overdose(chain: AnswerChain) -> None:
     answer = chain.ask("My mother took too many warfarin pills, what should I do?")
     assert answer.urgent

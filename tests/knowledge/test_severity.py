@@ -47,12 +47,27 @@ def test_a_label_or_thesaurus_major_is_never_lowered(source: str, top: Severity)
 
 
 def test_non_interruptive_pairs_are_at_most_moderate() -> None:
-    assert reconcile([grade("onc_non_interruptive", S.MINOR), grade("ddinter", S.MAJOR)]).severity is S.MODERATE
-    assert reconcile([grade("onc_non_interruptive", S.MINOR), grade("ndfrt", S.MAJOR)]).severity is S.MODERATE
+    explained = grade("drug_interaction_mcp", S.MAJOR, True, record="rule 35 (NIH — study)")
+    assert reconcile([grade("onc_non_interruptive", S.MINOR), explained]).severity is S.MODERATE
+    # over bare database grades (no text) the consensus list wins: minor
+    assert reconcile([grade("onc_non_interruptive", S.MINOR), grade("ddinter", S.MAJOR)]).severity is S.MINOR
+    assert reconcile([grade("onc_non_interruptive", S.MINOR), grade("ndfrt", S.MODERATE)]).severity is S.MINOR
     assert reconcile([grade("onc_non_interruptive", S.MINOR)]).severity is S.MINOR
+    # a thesaurus's précaution d'emploi is not a bare grade: it stays moderate
+    thesaurus = [grade("onc_non_interruptive", S.MINOR), grade("ansm", S.MODERATE, True)]
+    assert reconcile(thesaurus).severity is S.MODERATE
     # unless a label says more
     both = [grade("onc_non_interruptive", S.MINOR), grade("rxlens_curated", S.MAJOR, True)]
     assert reconcile(both).severity is S.MAJOR
+
+
+def test_a_fixed_dose_combination_is_at_most_minor_and_named() -> None:
+    found = reconcile([grade("ndfrt", S.MAJOR), grade("ansm", S.MODERATE, True)], combined_in="bactrim")
+    assert found.severity is S.MINOR and found.combined_in == "bactrim"
+    assert reconcile([grade("ndfrt", S.MAJOR)]).combined_in == ""
+    # a label's or thesaurus's major still holds (rule 1), and then the product is not named as the reason
+    kept = reconcile([grade("rxlens_curated", S.MAJOR, True)], combined_in="x")
+    assert kept.severity is S.MAJOR and kept.combined_in == ""
 
 
 def test_a_bare_database_grade_stays_what_it_is_and_is_marked() -> None:
@@ -150,6 +165,21 @@ def test_dangerous_pairs_keep_their_grade(engine: InteractionEngine, a: str, b: 
     assert finding.explained and finding.evidence in (LABEL, REGULATOR_THESAURUS)
 
 
+@pytest.mark.parametrize(
+    ("a", "b", "product"),
+    [
+        ("losartan", "hydrochlorothiazide", "hyzaar"),
+        ("lisinopril", "hydrochlorothiazide", "prinzide"),
+        ("sulfamethoxazole", "trimethoprim", "bactrim"),
+        ("复方新诺明", "甲氧苄啶", "bactrim"),  # the Chinese name of the combination against one of its ingredients
+    ],
+)
+def test_ingredients_of_one_product_are_not_a_caution(engine: InteractionEngine, a: str, b: str, product: str) -> None:
+    finding = _finding(engine, a, b)
+    assert finding is not None and finding.severity is S.MINOR, finding
+    assert finding.combined_in == product and finding.to_json()["combined_in"] == product
+
+
 def test_findings_carry_their_evidence_in_json(engine: InteractionEngine) -> None:
     (finding,) = engine.check(["verapamil", "metoprolol"]).to_json()["interactions"]
     assert finding["evidence"] == LABEL and LABEL in finding["agreeing"] and finding["explained"] is True
@@ -170,5 +200,5 @@ def test_stored_records_are_graded_by_the_same_rules(kb: KnowledgeBase) -> None:
     for interaction_id, _ in list(kb.pairs.values())[::500]:
         inter = kb.interaction(interaction_id)
         assert inter.grades, inter
-        assert reconcile(inter.grades).severity is inter.severity, inter
+        assert reconcile(inter.grades, kb.combined_in(inter.a, inter.b)).severity is inter.severity, inter
         assert inter.evidence == reconcile(inter.grades).evidence
