@@ -36,6 +36,7 @@ DUPLICATE_CLASSES = (
     "maoi",
     "macrolide",
     "fluoroquinolone",
+    "loop_diuretic",  # furosemide + ethacrynic acid: "should not be used concomitantly" (ototoxicity)
 )
 
 

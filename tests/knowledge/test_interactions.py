@@ -78,6 +78,17 @@ def test_duplicate_therapy_same_ingredient_and_two_nsaids(engine: InteractionEng
     assert ("class", "nsaid") in kinds
 
 
+@pytest.mark.parametrize(
+    ("a", "b", "cls"),
+    [("furosemide", "ethacrynic acid", "loop_diuretic"), ("diclofenac", "salsalate", "nsaid")],
+)
+def test_labels_that_forbid_two_of_a_class_are_duplicates(engine: InteractionEngine, a: str, b: str, cls: str) -> None:
+    """The furosemide label: "should not be used concomitantly with ethacrynic acid"; the diclofenac label: not
+    with other NSAIDs (salsalate is a salicylate NSAID)."""
+    result = engine.check([a, b])
+    assert ("class", cls) in {(d.kind, d.what) for d in result.duplicates}, result.duplicates
+
+
 def test_json_shape(engine: InteractionEngine) -> None:
     out = engine.check(["Amlodipne", "simvastatin"]).to_json()
     assert set(out) == {"drugs", "interactions", "duplicates", "unrecognized"}
