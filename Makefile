@@ -31,7 +31,7 @@ debian:
 	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
 	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$missing >/dev/null; \
 	fi
-DEBIAN_PACKAGES := fonts-noto-cjk fonts-wqy-zenhei fonts-wqy-microhei tesseract-ocr tesseract-ocr-chi-sim tesseract-ocr-eng chromium fonts-noto-color-emoji
+DEBIAN_PACKAGES := fonts-noto-cjk fonts-wqy-zenhei fonts-wqy-microhei tesseract-ocr tesseract-ocr-chi-sim tesseract-ocr-eng chromium fonts-noto-color-emoji redis-server
 
 # `rxlens kb build` hashes its inputs and returns at once when the knowledge base and its retrieval index
 # (rebuilt only when its chunks or the embedder change) are up to date.

@@ -304,6 +304,28 @@ def ocr(
         typer.echo(f"! {w}")
 
 
+@cli.command("worker")
+def worker(
+    name: Annotated[str | None, typer.Option(help="This worker's name (default: host and process id).")] = None,
+    loglevel: Annotated[str, typer.Option(help="Celery's log level.")] = "INFO",
+) -> None:
+    """Read uploads from the job queue (RXLENS_REDIS_URL): one Celery worker process, one job at a time.
+
+    Run one per GPU, or one per two to four CPU cores; each loads the OCR model once. SIGTERM finishes the job at
+    hand; a worker killed mid-job loses nothing (another takes the job after RXLENS_JOB_VISIBILITY_TIMEOUT_S).
+    """
+    import logging
+
+    from app.jobs.worker import run_worker
+
+    settings = get_settings()
+    if not settings.redis_url:
+        typer.echo("`rxlens worker` needs RXLENS_REDIS_URL (redis://host:port/db), shared with the API.", err=True)
+        raise typer.Exit(2)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    run_worker(settings, name=name, loglevel=loglevel)
+
+
 def _mention_finder(settings: Settings) -> MentionFinder | None:
     """The drug lexicon when the knowledge base is built; else the text is read without drug resolution."""
     from knowledge.lexicon import Lexicon

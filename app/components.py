@@ -25,6 +25,7 @@ log = logging.getLogger(__name__)
 if TYPE_CHECKING:
     from app.api.library import DocumentLibrary
     from app.api.limits import RateLimiter
+    from app.jobs import JobQueue
     from app.ocr_gate import OcrGate
     from app.persistence.database import Database
     from app.persistence.repositories import ConversationRepository, DocumentRepository
@@ -136,6 +137,13 @@ class Components:
         )
 
     @cached_property
+    def jobs(self) -> JobQueue:
+        """Uploads as jobs: in this process, or on Celery workers when RXLENS_REDIS_URL is set (app.jobs)."""
+        from app.jobs import build_job_queue
+
+        return build_job_queue(self)
+
+    @cached_property
     def rate_limiter(self) -> RateLimiter:
         from app.api.limits import RateLimiter
 
@@ -153,6 +161,8 @@ class Components:
             self.ocr.read(_warm_up_image(), "warm-up.png")
 
     def close(self) -> None:
+        if "jobs" in self.__dict__:
+            self.jobs.close()
         if "ocr_gate" in self.__dict__:
             self.ocr_gate.shutdown()
         if "database" in self.__dict__:

@@ -73,6 +73,23 @@ class Settings(BaseSettings):
     answer_timeout_s: float = Field(30.0, gt=0)
     rate_limit_per_minute: int = Field(120, ge=0, description="Requests per minute per owner; 0 = unlimited.")
 
+    # ---- ingestion jobs (app/jobs/): in this process by default, on Celery workers when a Redis URL is set ------
+    redis_url: str | None = Field(
+        None,
+        description="redis://host:port/db: Celery's broker and result store and the shared OCR cache; workers run "
+        "as `rxlens worker`. Unset = jobs run in this process (no Redis needed).",
+    )
+    job_queue: str = Field("rxlens-ingest", description="The Celery queue uploads are read from.")
+    job_queue_max: int = Field(64, ge=1, description="Jobs waiting past which an upload gets 503 + Retry-After.")
+    job_wait_timeout_s: float = Field(60.0, gt=0, description="Longest a request waits for its upload's job.")
+    job_upload_ttl_s: int = Field(3600, ge=1, description="An upload not read within this is dropped from Redis.")
+    job_record_ttl_s: int = Field(86_400, ge=1, description="How long a finished job's state can be asked for.")
+    job_max_attempts: int = Field(3, ge=1, description="Runs of one job (retries, workers lost mid-job) at most.")
+    job_visibility_timeout_s: int = Field(
+        300, ge=1, description="A job taken by a worker that stops answering is handed to another after this."
+    )
+    ocr_shared_cache_ttl_s: int = Field(86_400, ge=1, description="Life of a reading in the shared Redis cache.")
+
     @field_validator("api_keys")
     @classmethod
     def _keys_well_formed(cls, value: str) -> str:

@@ -78,7 +78,7 @@ async def answer_turn(
     if photos:
         progress("reading")
     for data in photos:
-        row, _ = await components.library.add(owner, data, None)
+        row, _ = await components.jobs.ingest(owner, data, None)
         rows.append(row)
     if request.rxlens.document_ids:
         rows += await run_in_threadpool(components.documents.get_many, owner, request.rxlens.document_ids)

@@ -22,6 +22,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from app.api import errors
 from app.api.limits import BodySizeLimit
 from app.api.routes import chat, conversations, documents, drugs, health, interactions, models, ocr
+from app.api.routes.jobs import router as jobs_router
 from app.components import Components
 from app.config import Settings
 from app.metrics import Metrics
@@ -60,6 +61,7 @@ def create_app(settings: Settings, components: Components | None = None) -> Fast
     errors.install(app)
     for module in (chat, models, documents, conversations, ocr, interactions, drugs, health):
         app.include_router(module.router)
+    app.include_router(jobs_router)
     if WEB_DIR.is_dir():
         app.mount("/", StaticFiles(directory=WEB_DIR, html=True), name="web")
     # Outermost last: the size limit runs before anything reads the body, and the timing covers everything.

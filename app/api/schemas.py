@@ -493,3 +493,21 @@ class ConversationOut(BaseModel):
     created_at: datetime
     updated_at: datetime
     messages: list[MessageOut]
+
+
+class JobError(BaseModel):
+    """Why a job failed: `code` is the API's error code (`no_text`, `bad_image`, `job_failed` ...)."""
+
+    code: str
+    message: str
+
+
+class JobOut(BaseModel):
+    """An upload's job (`POST /v1/documents?wait=false`, `GET /v1/jobs/{id}`)."""
+
+    job_id: str
+    status: Literal["queued", "running", "done", "failed"]
+    document_id: str | None = Field(None, description="The stored document, once done.")
+    created: bool | None = Field(None, description="Once done: false when the same bytes were stored before.")
+    error: JobError | None = Field(None, description="Once failed: why, in the API's error codes.")
+    attempts: int = Field(0, description="Runs started (more than one after a retry or a worker lost mid-job).")

@@ -6,12 +6,14 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, Response, status
+from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 
 from app.api.deps import ComponentsDep, OwnerDep
-from app.api.images import decode_base64
-from app.api.library import document_out
-from app.api.schemas import DocumentList, DocumentOut, DocumentSummary, DocumentUpload, ErrorResponse
+from app.api.images import decode_base64, sniff_content_type
+from app.api.library import ACCEPTED_TYPES, document_out
+from app.api.routes.jobs import job_out
+from app.api.schemas import DocumentList, DocumentOut, DocumentSummary, DocumentUpload, ErrorResponse, JobOut
 from app.errors import InvalidInput, UnsupportedMediaType
 
 router = APIRouter(prefix="/v1/documents", tags=["documents"])
@@ -32,17 +34,41 @@ _UPLOAD_BODY = {
     "",
     status_code=status.HTTP_201_CREATED,
     response_model=DocumentOut,
-    responses={200: {"model": DocumentOut}, **{s: {"model": ErrorResponse} for s in (400, 413, 415, 422, 503)}},
+    responses={
+        200: {"model": DocumentOut},
+        202: {"model": JobOut, "description": "wait=false: the job, at the URL in Location"},
+        **{s: {"model": ErrorResponse} for s in (400, 413, 415, 422, 503)},
+    },
     openapi_extra=_UPLOAD_BODY,
 )
-async def upload(request: Request, response: Response, components: ComponentsDep, owner: OwnerDep) -> DocumentOut:
+async def upload(
+    request: Request,
+    response: Response,
+    components: ComponentsDep,
+    owner: OwnerDep,
+    wait: Annotated[bool, Query(description="false: answer 202 with the job at once; poll /v1/jobs/{id}.")] = True,
+) -> DocumentOut | JSONResponse:
     """Read a photo or PDF of a leaflet, prescription or package and store it. The same bytes again return the
-    stored document (200) instead of a new one (201)."""
+    stored document (200) instead of a new one (201). With `wait=false` the upload is acknowledged at once (202,
+    `{"job_id", "status"}`, `Location: /v1/jobs/{job_id}`) and read by a job; a full queue answers 503 with
+    Retry-After."""
     data, filename = await _upload_bytes(request, components.settings.max_body_bytes)
-    row, created = await components.library.add(owner, data, filename)
+    if not wait:
+        _accept(data)  # refused at once, not as a failed job later
+        job = await components.jobs.submit(owner, data, filename)
+        body = job_out(job).model_dump(mode="json")
+        return JSONResponse(body, status_code=status.HTTP_202_ACCEPTED, headers={"Location": f"/v1/jobs/{job.id}"})
+    row, created = await components.jobs.ingest(owner, data, filename)
     if not created:
         response.status_code = status.HTTP_200_OK
     return document_out(row)
+
+
+def _accept(data: bytes) -> None:
+    if not data:
+        raise InvalidInput("The upload is empty (0 bytes). Choose the photo again and re-send it.")
+    if sniff_content_type(data) not in ACCEPTED_TYPES:
+        raise UnsupportedMediaType("The upload is not an image or a PDF; send a JPEG, PNG, WebP, HEIC or PDF file.")
 
 
 async def _upload_bytes(request: Request, max_bytes: int) -> tuple[bytes, str | None]:
@@ -111,5 +137,8 @@ async def get_image(document_id: str, components: ComponentsDep, owner: OwnerDep
     responses={404: {"model": ErrorResponse}},
 )
 async def delete_document(document_id: str, components: ComponentsDep, owner: OwnerDep) -> Response:
+    row = await run_in_threadpool(components.documents.get, owner, document_id)
     await components.library.delete(owner, document_id)
+    # Its reading in a shared cache goes too (another owner's copy of the photo is then read again).
+    await run_in_threadpool(components.jobs.forget, row.sha256)
     return Response(status_code=status.HTTP_204_NO_CONTENT)

@@ -1,0 +1,66 @@
+"""A real redis-server for the session (free loopback port, tmp dir, no persistence), emptied before each test."""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import redis
+from PIL import Image, ImageDraw, ImageFont
+
+from tests.scale.servers import RedisServer
+
+FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "images"
+
+
+@pytest.fixture(scope="session")
+def redis_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RedisServer]:
+    server = RedisServer(tmp_path_factory.mktemp("redis")).start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def redis_client(redis_server: RedisServer) -> redis.Redis:
+    client = redis_server.client()
+    client.flushall()
+    return client
+
+
+def blank_png(size: int = 800) -> bytes:
+    out = io.BytesIO()
+    Image.new("RGB", (size, size), "white").save(out, format="PNG")
+    return out.getvalue()
+
+
+def fixture_bytes(name: str) -> bytes:
+    return (FIXTURES / name).read_bytes()
+
+
+def _font(size: int) -> ImageFont.FreeTypeFont | ImageFont.ImageFont:
+    for path in (
+        "/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc",
+        "/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc",
+    ):
+        if Path(path).exists():
+            return ImageFont.truetype(path, size)
+    return ImageFont.load_default(size=size)
+
+
+def leaflet_photo(batch: int = 1, lines: tuple[str, ...] = ()) -> bytes:
+    """A short rendered leaflet the real OCR reads in about a second; `batch` makes the bytes distinct."""
+    lines = lines or (
+        "苯磺酸氨氯地平片说明书",
+        "【药物相互作用】与辛伐他汀合用时，辛伐他汀的剂量不应超过每日20mg。",
+        f"批号 {batch:06d}",
+    )
+    font = _font(30)
+    image = Image.new("RGB", (1000, 60 + 60 * len(lines)), "white")
+    draw = ImageDraw.Draw(image)
+    for i, text in enumerate(lines):
+        draw.text((30, 30 + 60 * i), text, fill="black", font=font)
+    out = io.BytesIO()
+    image.save(out, format="PNG")
+    return out.getvalue()
