@@ -11,7 +11,7 @@ export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 export PYTHONHASHSEED := 0
 
-.PHONY: serve test lint typecheck pytest kb bench load eval eval-quick eval-retrieval debian clean
+.PHONY: serve test lint typecheck pytest kb bench load eval eval-quick eval-handwriting eval-retrieval debian clean
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -20,9 +20,9 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install -q -e '.[dev]'
 	@touch $@
 
-# Debian packages the project uses (fonts for rendered test images, tesseract as the OCR baseline, chromium for
-# the browser test of the web page, driven by Playwright without a browser download of its own, and an emoji font
-# for its screenshots).
+# Debian packages the project uses (fonts for rendered test images, handwriting fonts for the hard prescriptions,
+# tesseract as the OCR baseline, chromium for the browser test of the web page, driven by Playwright without a
+# browser download of its own, and an emoji font for its screenshots).
 # Installed only when missing, so a machine that has them is not touched.
 debian:
 	@missing=""; for p in $(DEBIAN_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
@@ -31,7 +31,7 @@ debian:
 	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
 	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$missing >/dev/null; \
 	fi
-DEBIAN_PACKAGES := fonts-noto-cjk fonts-wqy-zenhei fonts-wqy-microhei tesseract-ocr tesseract-ocr-chi-sim tesseract-ocr-eng chromium fonts-noto-color-emoji redis-server
+DEBIAN_PACKAGES := fonts-noto-cjk fonts-wqy-zenhei fonts-wqy-microhei tesseract-ocr tesseract-ocr-chi-sim tesseract-ocr-eng chromium fonts-noto-color-emoji redis-server fonts-lxgw-wenkai fonts-dkg-handwriting
 
 # `rxlens kb build` hashes its inputs and returns at once when the knowledge base and its retrieval index
 # (rebuilt only when its chunks or the embedder change) are up to date.
@@ -75,6 +75,11 @@ eval: debian $(STAMP) kb
 
 eval-quick: $(STAMP) kb
 	$(BIN)/rxlens-eval --suite all --quick --out var/eval/quick
+
+# Hard prescriptions: 54 handwritten (zh, en) and printed hospital-layout pages rendered with truth, read by the OCR
+# pipeline (about 2 minutes on 2 idle cores); report in var/eval/handwriting.
+eval-handwriting: debian $(STAMP) kb
+	$(BIN)/rxlens-eval --suite handwriting --out var/eval/handwriting
 
 eval-retrieval: $(STAMP) kb
 	$(BIN)/python -m evals.retrieval_eval

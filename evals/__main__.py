@@ -1,6 +1,6 @@
 """`rxlens-eval` (or `python -m evals`): measure every stage on data with known answers.
 
-rxlens-eval [--suite ocr|fields|retrieval|interactions|qa|focus|consumer|latency|all] [--quick] [--out DIR]
+rxlens-eval [--suite ocr|fields|handwriting|retrieval|interactions|qa|focus|consumer|latency|all] [--quick] [--out DIR]
 
 The evaluation has its own entry point: the product (app/) never imports evals.
 """

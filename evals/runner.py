@@ -12,7 +12,7 @@ from pathlib import Path
 from evals.base import EvalContext, EvalResult, Evaluator
 from evals.report import write
 
-SUITES = ("ocr", "fields", "retrieval", "interactions", "qa", "focus", "consumer", "latency")
+SUITES = ("ocr", "fields", "handwriting", "retrieval", "interactions", "qa", "focus", "consumer", "latency")
 
 
 def _evaluator(name: str) -> type[Evaluator]:
@@ -25,6 +25,10 @@ def _evaluator(name: str) -> type[Evaluator]:
         from evals.suites.ocr import FieldsEvaluator
 
         return FieldsEvaluator
+    if name == "handwriting":
+        from evals.suites.handwriting import HandwritingEvaluator
+
+        return HandwritingEvaluator
     if name == "retrieval":
         from evals.suites.retrieval import RetrievalEvaluator
 
