@@ -4,13 +4,19 @@ citable evidence, each field and each sentence with the box around its lines on 
 
 This is the one converter from a document to the chain's context; the CLI, the API and the evals all use it
 (a stored document is first turned back into a ParsedDocument by `ParsedDocument.from_json`).
+
+A document's drug list is what it was read to be about (a prescription's rows, a box's product), each entry
+flagged `needs_confirmation` where the reading was unsure, until the user confirms or corrects it; the confirmed
+list is stored with the document (the "confirmed" key of its stored reading) and from then on it, not the reading,
+decides the document's subjects.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
+from typing import Any
 
 from app.answer import Evidence
 from app.retrieval import enclosing_box
@@ -130,7 +136,19 @@ def _sentence_evidence(
     return out
 
 
-def document_context(document_id: str, doc: ParsedDocument, lexicon: Lexicon) -> DocumentContext:
+def document_context(
+    document_id: str, doc: ParsedDocument, lexicon: Lexicon, confirmed: Sequence[ListedDrug] | None = None
+) -> DocumentContext:
+    """The chain's context of one document.
+
+    Args:
+        document_id: the stored document's id (or a name for a file read by the CLI).
+        doc: the reading.
+        lexicon: name resolution.
+        confirmed: the drug list the user confirmed or corrected (`confirmed_drugs`); when given, its entries are
+            the document's subjects (a drug the user removed is not one, a name the lexicon does not know is
+            unrecognised) and the reading's subjects are not used.
+    """
     recognized = [d for d in doc.drugs if d.mention.recognized]
     subjects = [d.mention for d in recognized if d.role == "subject"]
     mentioned = [MentionedDrug(d.mention, d.section) for d in recognized if d.role != "subject"]
@@ -156,6 +174,8 @@ def document_context(document_id: str, doc: ParsedDocument, lexicon: Lexicon) ->
         names = (doc.fields.get(n) for n in _PRODUCT_FIELDS)
         values = [_LABEL.sub("", f.value).strip() for f in names if f is not None]
         unrecognized += [v for v in values if v and not _HEADING.match(v)][:1]
+    if confirmed is not None:
+        subjects, unrecognized = resolve_listed(confirmed, lexicon)
     return DocumentContext(
         document_id=document_id,
         mentions=subjects,
@@ -165,3 +185,125 @@ def document_context(document_id: str, doc: ParsedDocument, lexicon: Lexicon) ->
         sentences=sentences,
         unrecognized=unrecognized,
     )
+
+
+# ---- the document's drug list, as read and as confirmed ------------------------------------------------------
+
+CONFIRMED_KEY = "confirmed"  # where the user's list is kept in a stored reading: {"drugs": [...], "at": iso time}
+MAX_LISTED_DRUGS = 30
+MAX_NAME_CHARS = 200
+
+
+@dataclass(frozen=True)
+class ListedDrug:
+    """One entry of a document's drug list: as read (with the reading's confidence and whether a person should
+    check it) or as the user confirmed or typed it.
+
+    Attributes:
+        name: the drug as written on the document or typed by the user.
+        strength, dose, frequency: as written ("5mg", "1片", "qd"); empty where unknown.
+        confidence: the reading's confidence (None for an entry the user typed).
+        needs_confirmation: the reading was unsure of this entry (absent from older readings: False).
+    """
+
+    name: str
+    strength: str = ""
+    dose: str = ""
+    frequency: str = ""
+    confidence: float | None = None
+    needs_confirmation: bool = False
+
+    def to_json(self) -> dict[str, Any]:
+        return {"name": self.name, "strength": self.strength, "dose": self.dose, "frequency": self.frequency}
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> ListedDrug:
+        return cls(
+            name=str(data.get("name", "")),
+            strength=str(data.get("strength") or ""),
+            dose=str(data.get("dose") or ""),
+            frequency=str(data.get("frequency") or ""),
+        )
+
+
+def confirmed_drugs(parsed: Mapping[str, Any]) -> list[ListedDrug] | None:
+    """The list the user confirmed for a stored reading, or None where they have not (yet)."""
+    confirmed = parsed.get(CONFIRMED_KEY)
+    if not isinstance(confirmed, Mapping):
+        return None
+    return [ListedDrug.from_json(d) for d in confirmed.get("drugs", ()) if isinstance(d, Mapping)]
+
+
+def read_drug_list(parsed: Mapping[str, Any]) -> list[ListedDrug]:
+    """What a stored reading (`ParsedDocument.to_json()`) says the document is about: each prescribed row, each
+    subject drug outside the rows (a box's product), or, where no drug was recognised, the product name read.
+    An entry needs confirmation where the reading flagged the row or a drug read on its lines."""
+    rows = [m for m in parsed.get("medications", ()) if str(m.get("name", "")).strip()]
+    subjects = [d for d in parsed.get("drugs", ()) if d.get("role", "subject") == "subject"]
+    out: list[ListedDrug] = []
+    for m in rows:
+        on_row = [d for d in subjects if set(d.get("lines", ())) & set(m.get("lines", ()))]
+        out.append(
+            ListedDrug(
+                name=str(m["name"]).strip(),
+                strength=m.get("strength") or "",
+                dose=m.get("dose") or "",
+                frequency=m.get("frequency_text") or m.get("frequency") or "",
+                confidence=_confidence(m),
+                # A row whose name matched no drug is as unsure as a row read with low confidence.
+                needs_confirmation=bool(m.get("needs_confirmation")) or not on_row or any(_flagged(d) for d in on_row),
+            )
+        )
+    row_lines = {i for m in rows for i in m.get("lines", ())}
+    seen = {e.name.casefold() for e in out}
+    for d in subjects:
+        name = str(d.get("text", "")).strip()
+        if not name or name.casefold() in seen or set(d.get("lines", ())) & row_lines:
+            continue
+        seen.add(name.casefold())
+        out.append(ListedDrug(name=name, confidence=_confidence(d), needs_confirmation=_flagged(d)))
+    if not out:
+        fields = parsed.get("fields", {})
+        for key in _PRODUCT_FIELDS:
+            f = fields.get(key)
+            value = _LABEL.sub("", f.get("value", "")).strip() if isinstance(f, Mapping) else ""
+            if value and not _HEADING.match(value):
+                out.append(ListedDrug(name=value[:MAX_NAME_CHARS], confidence=_confidence(f), needs_confirmation=True))
+                break
+    return out
+
+
+def needs_confirmation(parsed: Mapping[str, Any]) -> bool:
+    """Whether a stored reading's drug list holds an entry the reading was unsure of and the user has not
+    confirmed the list."""
+    return confirmed_drugs(parsed) is None and any(e.needs_confirmation for e in read_drug_list(parsed))
+
+
+def resolve_listed(entries: Sequence[ListedDrug], lexicon: Lexicon) -> tuple[list[DrugMention], list[str]]:
+    """The drugs a list names (an entry may name several: a combination product) and the names that resolve to
+    no drug, which are reported, never dropped."""
+    mentions: list[DrugMention] = []
+    unrecognized: list[str] = []
+    for entry in entries:
+        found = resolve_entry(entry, lexicon)
+        if found:
+            mentions += found
+        elif entry.name.strip():
+            unrecognized.append(entry.name.strip())
+    return mentions, unrecognized
+
+
+def resolve_entry(entry: ListedDrug, lexicon: Lexicon) -> list[DrugMention]:
+    """The drugs one entry names, as a medication list's entry is resolved; empty where it names none we know."""
+    return [m for m in lexicon.resolve_many(entry.name) if m.recognized] if entry.name.strip() else []
+
+
+def _flagged(entry: Mapping[str, Any]) -> bool:
+    """The reading flagged the entry, or the lexicon resolved it only by correcting the name read (安禄地平 to
+    氨氯地平): the correction is a guess a person should confirm."""
+    return bool(entry.get("needs_confirmation", False)) or bool(entry.get("corrected_from"))
+
+
+def _confidence(entry: Mapping[str, Any]) -> float | None:
+    value = entry.get("confidence")
+    return float(value) if isinstance(value, int | float) else None

@@ -23,7 +23,7 @@ from starlette.concurrency import run_in_threadpool
 
 from app.api.images import sniff_content_type
 from app.api.schemas import DocumentOut, ParsedDocumentOut
-from app.documents import DocumentContext, document_context
+from app.documents import DocumentContext, confirmed_drugs, document_context
 from app.errors import InvalidInput, NotFound, UnsupportedMediaType
 from app.metrics import Metrics
 from app.ocr_gate import OcrGate
@@ -224,8 +224,10 @@ class DocumentLibrary:
             await run_in_threadpool(indexes.delete_document, owner, document_id)
 
     def context(self, row: DocumentRow) -> DocumentContext:
-        """A stored document as the answer chain's context, through the one converter the CLI uses too."""
-        return document_context(row.id, ParsedDocument.from_json(row.parsed), self._lexicon())
+        """A stored document as the answer chain's context, through the one converter the CLI uses too; the drug
+        list the user confirmed, where there is one, decides its subjects."""
+        parsed = row.parsed
+        return document_context(row.id, ParsedDocument.from_json(parsed), self._lexicon(), confirmed_drugs(parsed))
 
 
 def document_out(row: DocumentRow) -> DocumentOut:

@@ -21,7 +21,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.api import errors
 from app.api.limits import BodySizeLimit
-from app.api.routes import chat, conversations, documents, drugs, health, interactions, models, ocr
+from app.api.routes import chat, confirmation, conversations, documents, drugs, health, interactions, models, ocr
 from app.api.routes.jobs import router as jobs_router
 from app.components import Components
 from app.config import Settings
@@ -59,7 +59,7 @@ def create_app(settings: Settings, components: Components | None = None) -> Fast
     app.state.ready = threading.Event()
     app.state.warm_up_error = None
     errors.install(app)
-    for module in (chat, models, documents, conversations, ocr, interactions, drugs, health):
+    for module in (chat, models, documents, confirmation, conversations, ocr, interactions, drugs, health):
         app.include_router(module.router)
     app.include_router(jobs_router)
     if WEB_DIR.is_dir():

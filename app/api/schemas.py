@@ -10,7 +10,9 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, computed_field, model_validator
+
+from app.documents import MAX_LISTED_DRUGS, needs_confirmation
 
 Point = list[float]
 Quad = list[Point]
@@ -167,6 +169,7 @@ class FieldOut(BaseModel):
     confidence: float
     bbox: list[Quad]
     lines: list[int]
+    needs_confirmation: bool = Field(False, description="Read with a confidence below the threshold: ask the user.")
 
 
 class MedicationOut(BaseModel):
@@ -182,6 +185,7 @@ class MedicationOut(BaseModel):
     duration: str = ""
     quantity: str = ""
     confidence: float = 0.0
+    needs_confirmation: bool = Field(False, description="Read with a confidence below the threshold: ask the user.")
     bbox: list[Quad] = []
     lines: list[int] = []
 
@@ -202,6 +206,7 @@ class DrugOnPageOut(BaseModel):
     kind: str = "unknown"
     matched: str = ""
     confidence: float = 0.0
+    needs_confirmation: bool = Field(False, description="Read with a confidence below the threshold: ask the user.")
     span: list[int] = []
 
 
@@ -229,6 +234,24 @@ class DocumentOut(ParsedDocumentOut):
     byte_size: int
     created_at: datetime
     image_url: str
+    confirmed: ConfirmedListOut | None = Field(
+        None,
+        description="The drug list the user confirmed (PUT /v1/documents/{id}/drugs); it, not the reading, "
+        "decides what the document is about.",
+    )
+    needs_confirmation: bool = Field(
+        False,
+        description="The drug list read holds an entry read with low confidence (or a name matching no drug) and "
+        "the user has not confirmed the list: show it to them (GET /v1/documents/{id}/drugs).",
+    )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _flag(cls, data: object) -> object:
+        # Decided from the stored reading by the one function the drug list uses too.
+        if isinstance(data, dict) and "lines" in data:
+            return {**data, "needs_confirmation": needs_confirmation(data)}
+        return data
 
 
 class DocumentSummary(BaseModel):
@@ -403,6 +426,14 @@ class RxLensResult(BaseModel):
     medications: list[str] = Field(description="The medication list the answer took into account.")
     documents: list[DocumentOut] = Field(description="The documents the answer read (attached or referenced).")
 
+    @computed_field(  # type: ignore[prop-decorator]
+        description="Ids of the documents read whose drug list the user should confirm before relying on the "
+        "answer (GET, then PUT /v1/documents/{id}/drugs; the next question uses the confirmed list)."
+    )
+    @property
+    def needs_confirmation(self) -> list[str]:
+        return [d.id for d in self.documents if d.needs_confirmation]
+
 
 class ChatCompletion(BaseModel):
     id: str
@@ -493,6 +524,58 @@ class ConversationOut(BaseModel):
     created_at: datetime
     updated_at: datetime
     messages: list[MessageOut]
+
+
+# ---- a document's drug list: confirmation ---------------------------------------------------------------------
+
+
+class ConfirmedDrugIn(BaseModel):
+    """One drug as the user confirms or types it. Limits are checked by the route (400 with what to change)."""
+
+    name: str = Field(description="The drug's name as the user confirms or corrects it (Chinese or English).")
+    strength: str = Field("", description="e.g. '5mg'; optional.")
+    dose: str = Field("", description="e.g. '1片'; optional.")
+    frequency: str = Field("", description="e.g. 'qd', '每日一次'; optional.")
+
+
+class ConfirmDrugsRequest(BaseModel):
+    drugs: list[ConfirmedDrugIn] = Field(
+        description=f"The whole list, 1 to {MAX_LISTED_DRUGS} entries: a drug left out is no longer one of the "
+        "document's drugs, a drug added becomes one."
+    )
+
+
+class ListedDrugOut(BaseModel):
+    name: str
+    strength: str = ""
+    dose: str = ""
+    frequency: str = ""
+    recognized: bool = Field(description="Whether the name resolves to a drug we know.")
+    ingredients: list[str] = Field(description="Lower-case English INNs the name resolves to.")
+    ingredient_names: dict[str, list[str]] = Field(
+        {}, description="The ingredients as people know them, by language: {'zh': [...], 'en': [...]}."
+    )
+    corrected_from: str | None = None
+    confidence: float | None = Field(None, description="The reading's confidence; null for a confirmed entry.")
+    needs_confirmation: bool = Field(False, description="The reading was unsure of this entry.")
+
+
+class ConfirmedListOut(BaseModel):
+    """The stored confirmation: the list as the user sent it, and when."""
+
+    drugs: list[ConfirmedDrugIn]
+    at: datetime
+
+
+class DrugListOut(BaseModel):
+    """A document's drug list: as read (status read or needs_confirmation) or as the user confirmed it."""
+
+    document_id: str
+    doc_type: str
+    status: Literal["read", "needs_confirmation", "confirmed"]
+    confirmed_at: datetime | None = None
+    drugs: list[ListedDrugOut]
+    unrecognized: list[str] = Field(description="Names of the list that resolve to no drug: answered as unknown.")
 
 
 class JobError(BaseModel):

@@ -116,6 +116,20 @@ class DocumentRepository:
             raise NotFound(f"No document {document_id!r}. List yours with GET /v1/documents.")
         return found[0], found[1]
 
+    def set_confirmed(self, owner: str, document_id: str, confirmed: dict[str, Any]) -> DocumentRow:
+        """Store the user's confirmation of a document's drug list inside its stored reading (the "confirmed" key
+        of `parsed`; the table is unchanged), replacing an earlier one; returns the updated row."""
+        with self.db.transaction() as s:
+            row = s.scalars(
+                select(DocumentRow)
+                .where(DocumentRow.owner == owner, DocumentRow.id == document_id)
+                .with_for_update()  # two confirmations at once: the later one wins whole
+            ).first()
+            if row is None:
+                raise NotFound(f"No document {document_id!r}. List yours with GET /v1/documents.")
+            row.parsed = {**row.parsed, "confirmed": confirmed}  # a new dict: the JSON column sees the change
+        return row
+
     def delete(self, owner: str, document_id: str) -> DocumentRow:
         """Remove the document, its image, and what the owner's conversations quoted from it, in one
         transaction; returns what was removed."""
