@@ -326,6 +326,67 @@ def worker(
     run_worker(settings, name=name, loglevel=loglevel)
 
 
+@cli.command("ingest")
+def ingest(
+    paths: Annotated[list[Path], typer.Argument(help="Photos, PDFs (one document each), folders.")],
+    owner: Annotated[str, typer.Option(help="Whose documents they become (the API's owner name).")] = "local",
+    concurrency: Annotated[
+        int | None, typer.Option(help="Files in flight (default: the OCR threads here, 16 through the queue).")
+    ] = None,
+    report: Annotated[Path | None, typer.Option(help="Write the JSON report here (one entry per file).")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the JSON report instead of the summary.")] = False,
+) -> None:
+    """Store many photos and PDFs as documents: a progress bar, files already stored skipped (resumable), a
+    summary. Through the job queue when RXLENS_REDIS_URL is set (start `rxlens worker`s), else in this process."""
+    import asyncio
+
+    from tqdm import tqdm
+
+    from app.components import Components
+    from app.jobs.batch import collect
+    from app.jobs.batch import ingest as ingest_files
+
+    settings = get_settings()
+    try:
+        files = collect(paths)
+    except FileNotFoundError as e:
+        typer.echo(f"No such file or folder: {e}", err=True)
+        raise typer.Exit(2) from e
+    queue = "celery" if settings.redis_url else "in-process"
+    concurrency = concurrency or (min(16, settings.job_queue_max) if settings.redis_url else settings.ocr_workers)
+    components = Components(settings)
+    bar = tqdm(total=len(files), unit="file", disable=as_json, dynamic_ncols=True)
+
+    def done(result: object) -> None:
+        bar.update(1)
+
+    try:
+        result = asyncio.run(
+            ingest_files(files, owner, components.jobs, components.documents, concurrency, queue, on_done=done)
+        )
+    finally:
+        bar.close()
+        components.close()
+    body = result.to_json()
+    if report is not None:
+        report.parent.mkdir(parents=True, exist_ok=True)
+        report.write_text(json.dumps(body, ensure_ascii=False, indent=2))
+    if as_json:
+        typer.echo(json.dumps(body, ensure_ascii=False, indent=2))
+    else:
+        counts = body["counts"]
+        typer.echo(
+            f"{len(files)} file(s) in {result.seconds:.1f} s ({queue}, {concurrency} in flight): "
+            + ", ".join(f"{counts.get(k, 0)} {k}" for k in ("stored", "skipped", "duplicate", "failed"))
+            + f"; {result.read_per_second:.2f} read/s"
+        )
+        for f in result.files:
+            if f.status == "failed":
+                typer.echo(f"  failed  {f.path}: [{f.error_code}] {f.error}")
+    if body["counts"].get("failed"):
+        raise typer.Exit(1)
+
+
 def _mention_finder(settings: Settings) -> MentionFinder | None:
     """The drug lexicon when the knowledge base is built; else the text is read without drug resolution."""
     from knowledge.lexicon import Lexicon

@@ -10,6 +10,7 @@ import pytest
 import redis
 from PIL import Image, ImageDraw, ImageFont
 
+from app.config import Settings
 from tests.scale.servers import RedisServer
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "images"
@@ -27,6 +28,13 @@ def redis_client(redis_server: RedisServer) -> redis.Redis:
     client = redis_server.client()
     client.flushall()
     return client
+
+
+def checkout_kb_index() -> Path:
+    """The knowledge base's index `make test` builds before pytest (RXLENS_KB_INDEX_PATH, set for the session by
+    tests/conftest.py). Used as it is: these tests are about jobs, and must never rebuild the shared knowledge base
+    while another session edits its inputs."""
+    return Settings().kb_index_dir  # type: ignore[call-arg]
 
 
 def blank_png(size: int = 800) -> bytes:

@@ -4,6 +4,10 @@ refused with 503 + Retry-After when the queue is full, and never lost when the w
 
 from __future__ import annotations
 
+import io
+import json
+import os
+import subprocess
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -12,11 +16,12 @@ from typing import Any
 import httpx
 import pytest
 from fastapi.testclient import TestClient
+from PIL import Image
 
 from app.api.main import create_app
 from app.config import Settings
-from tests.app.jobs.conftest import blank_png, leaflet_photo
-from tests.scale.servers import RedisServer, Service, start_worker
+from tests.app.jobs.conftest import blank_png, checkout_kb_index, leaflet_photo
+from tests.scale.servers import RXLENS, RedisServer, Service, start_worker
 
 pytestmark = pytest.mark.integration
 
@@ -27,13 +32,13 @@ B = {"Authorization": f"Bearer {KEY_B}"}
 
 
 @pytest.fixture(scope="module")
-def env(tmp_path_factory: pytest.TempPathFactory, redis_server: RedisServer, kb_index: Path) -> dict[str, str]:
+def env(tmp_path_factory: pytest.TempPathFactory, redis_server: RedisServer) -> dict[str, str]:
     var = tmp_path_factory.mktemp("jobs-var")
     return {
         "RXLENS_REDIS_URL": redis_server.url,
         "RXLENS_VAR_DIR": str(var),
         "RXLENS_DATABASE_URL": f"sqlite:///{var / 'rxlens.sqlite'}",
-        "RXLENS_KB_INDEX_PATH": str(kb_index),
+        "RXLENS_KB_INDEX_PATH": str(checkout_kb_index()),
         "RXLENS_JOB_VISIBILITY_TIMEOUT_S": "4",
         "RXLENS_API_KEYS": f"a:{KEY_A},b:{KEY_B}",
     }
@@ -142,6 +147,33 @@ def test_a_full_queue_answers_503_with_retry_after_and_a_wait_times_out(
     keys = redis_server.client().keys("rxlens:job:*:upload")
     assert keys and all(0 < redis_server.client().ttl(k) <= 3600 for k in keys)
     redis_server.client().delete("rxlens-test-unserved", *keys)
+
+
+def test_rxlens_ingest_through_the_queue_stores_a_folder_and_resumes(
+    client: TestClient, worker: Service, env: dict[str, str], tmp_path: Path
+) -> None:
+    folder = tmp_path / "photos"
+    (folder / "sub").mkdir(parents=True)
+    (folder / "401.png").write_bytes(leaflet_photo(401))
+    (folder / "sub" / "copy-of-401.png").write_bytes(leaflet_photo(401))
+    (folder / "blank.png").write_bytes(blank_png())
+    (folder / "notes.txt").write_text("not a photo: not collected")
+    pages = [Image.open(io.BytesIO(leaflet_photo(n))).convert("RGB") for n in (403, 404)]
+    pages[0].save(folder / "two-pages.pdf", save_all=True, append_images=pages[1:])
+    report = tmp_path / "report.json"
+    args = [RXLENS, "ingest", str(folder), "--owner", "a", "--report", str(report)]
+    run = subprocess.run(args, env={**os.environ, **env}, capture_output=True, text=True, timeout=300)
+    assert run.returncode == 1, run.stderr  # one file failed
+    assert "4 file(s)" in run.stdout and "2 stored" in run.stdout and "1 duplicate" in run.stdout
+    body = json.loads(report.read_text())
+    assert body["queue"] == "celery" and body["counts"] == {"stored": 2, "duplicate": 1, "failed": 1}
+    by_name = {Path(f["path"]).name: f for f in body["files"]}
+    assert by_name["blank.png"]["error_code"] == "no_text"
+    pdf = client.get(f"/v1/documents/{by_name['two-pages.pdf']['document_id']}", headers=A).json()
+    assert pdf["pages"] == 2 and "000404" in " ".join(line["text"] for line in pdf["lines"])
+    again = subprocess.run([*args, "--json"], env={**os.environ, **env}, capture_output=True, text=True, timeout=300)
+    counts = json.loads(again.stdout)["counts"]
+    assert counts == {"skipped": 2, "duplicate": 1, "failed": 1}  # nothing stored is read again
 
 
 def test_a_job_survives_a_worker_killed_mid_job(

@@ -14,7 +14,7 @@ import pytest
 from app.api.main import create_app
 from app.config import Settings
 from app.jobs.local import LocalJobQueue
-from tests.app.jobs.conftest import blank_png, leaflet_photo
+from tests.app.jobs.conftest import blank_png, checkout_kb_index, leaflet_photo
 
 KEY_A = "key-of-owner-a-0123456789"
 KEY_B = "key-of-owner-b-9876543210"
@@ -31,9 +31,9 @@ async def _until(client: httpx.AsyncClient, job_id: str, timeout_s: float = 90) 
         await asyncio.sleep(0.05)
 
 
-def test_jobs_run_in_process_without_redis(tmp_path: Path, kb_index: Path) -> None:
+def test_jobs_run_in_process_without_redis(tmp_path: Path) -> None:
     settings = Settings(  # type: ignore[call-arg]
-        var_dir=tmp_path, kb_index_path=kb_index, api_keys=f"a:{KEY_A},b:{KEY_B}", rate_limit_per_minute=0
+        var_dir=tmp_path, kb_index_path=checkout_kb_index(), api_keys=f"a:{KEY_A},b:{KEY_B}", rate_limit_per_minute=0
     )
     app = create_app(settings)
     assert isinstance(app.state.components.jobs, LocalJobQueue)
@@ -65,10 +65,8 @@ def test_jobs_run_in_process_without_redis(tmp_path: Path, kb_index: Path) -> No
 
 
 @pytest.mark.parametrize("data, code", [(b"", "invalid_input"), (b"plain text", "unsupported_media_type")])
-def test_an_unreadable_upload_is_refused_before_it_becomes_a_job(
-    tmp_path: Path, kb_index: Path, data: bytes, code: str
-) -> None:
-    app = create_app(Settings(var_dir=tmp_path, kb_index_path=kb_index))  # type: ignore[call-arg]
+def test_an_unreadable_upload_is_refused_before_it_becomes_a_job(tmp_path: Path, data: bytes, code: str) -> None:
+    app = create_app(Settings(var_dir=tmp_path, kb_index_path=checkout_kb_index()))  # type: ignore[call-arg]
 
     async def scenario() -> httpx.Response:
         async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://test") as client:
