@@ -248,7 +248,7 @@ def read_drug_list(parsed: Mapping[str, Any]) -> list[ListedDrug]:
                 name=str(m["name"]).strip(),
                 strength=m.get("strength") or "",
                 dose=m.get("dose") or "",
-                frequency=m.get("frequency_text") or m.get("frequency") or "",
+                frequency=m.get("frequency") or m.get("frequency_text") or "",  # the code (qd, tid) where read
                 confidence=_confidence(m),
                 # A row whose name matched no drug is as unsure as a row read with low confidence.
                 needs_confirmation=bool(m.get("needs_confirmation")) or not on_row or any(_flagged(d) for d in on_row),

@@ -186,6 +186,9 @@ class MedicationOut(BaseModel):
     quantity: str = ""
     confidence: float = 0.0
     needs_confirmation: bool = Field(False, description="Read with a confidence below the threshold: ask the user.")
+    field_confidence: dict[str, float] = Field(
+        {}, description="A confidence per field read (name, strength, dose, frequency), where the reading gives one."
+    )
     bbox: list[Quad] = []
     lines: list[int] = []
 

@@ -1,5 +1,7 @@
 // The caregiver page. Plain JS against the public API: /v1/chat/completions (with the photo as a data: URI),
-// /v1/documents/{id}/image for the photo the citations point into. Everything user-written is inserted as text
+// /v1/documents/{id}/image for the photo the citations point into, /v1/documents (a photo is read first) and
+// /v1/documents/{id}/drugs (the drug list read from a prescription or box, confirmed or corrected by the user
+// before the answer). Everything user-written is inserted as text
 // (never HTML), because documents can contain anything.
 "use strict";
 
@@ -11,7 +13,11 @@ const T = {
         ics: "导出到日历 (.ics)", asNeeded: "需要时服用", noFrequency: "未读到服用频次", everyOtherDay: "隔日",
         thinking: "正在查询…", error: "出错了：", you: "我", more: "详细说明和来源", newChat: "新对话",
         sourceId: "来源编号", photoQuestion: "这是什么药？需要注意什么？", yourPhoto: "您的照片",
-        reading: "读取照片", recognising: "识别药物", checking: "核对相互作用", writing: "撰写回答" },
+        reading: "读取照片", recognising: "识别药物", checking: "核对相互作用", writing: "撰写回答",
+        checkDrugs: "请核对照片上读到的药品", unsure: "⚠ 请核对", drugName: "药名", strength: "规格", remove: "删除",
+        checkHint: "标 ⚠ 的药名没看清或没认出，请对照原件修改；多的删掉，少的添加。确认后，这次和以后的回答都按这份清单。",
+        recognizedAs: "识别为：", notRecognized: "未能识别这个药名", addDrug: "＋ 添加药品", confirmAsk: "确认并提问",
+        confirmedList: "已确认的药品：", editDrugs: "修改药品清单", saveDrugs: "保存清单" },
   en: { meds: "My medications", add: "Add", photo: "Photo", attach: "Photo", send: "Ask", key: "API key",
         placeholder: "e.g. Can I take this with aspirin?", medPlaceholder: "Drug name, e.g. warfarin", other: "中文",
         avoid: "Avoid", caution: "Caution", no_known_interaction: "No known interaction", insufficient_data: "Not enough information",
@@ -20,7 +26,13 @@ const T = {
         thinking: "Checking…", error: "Error: ", you: "Me", more: "Details and sources", newChat: "New chat",
         sourceId: "Source id", photoQuestion: "What is this medicine and what should I watch out for?", yourPhoto: "Your photo",
         reading: "Reading the photo", recognising: "Recognising the medicines", checking: "Checking interactions",
-        writing: "Writing the answer" },
+        writing: "Writing the answer",
+        checkDrugs: "Check the medicines read from the photo", unsure: "⚠ Please check", drugName: "Drug name",
+        strength: "Strength", remove: "Remove",
+        checkHint: "Names marked ⚠ were hard to read or not recognised: correct them against the original, remove extra ones, add missing ones. Once confirmed, this answer and later ones use this list.",
+        recognizedAs: "Recognised as: ", notRecognized: "Name not recognised", addDrug: "+ Add a medicine",
+        confirmAsk: "Confirm and ask", confirmedList: "Confirmed medicines: ", editDrugs: "Edit the medicine list",
+        saveDrugs: "Save the list" },
 };
 const STAGES = ["reading", "recognising", "checking", "writing"];
 // What went wrong and what to do, by the API's stable error `code`: the API's own message is English, so it is
@@ -61,6 +73,13 @@ const ERRORS = {
         network: "The server cannot be reached. Check the connection and try again.",
         other: "Something went wrong. Try again later." },
 };
+// The same codes when the drug list is confirmed: what the user can change in the list.
+const CONFIRM_ERRORS = {
+  zh: { invalid_input: "药品清单不能为空，每个药名不超过 200 个字。请至少填写一种药品后再确认。" },
+  en: { invalid_input: "The list cannot be empty, and a name is at most 200 characters. Enter at least one medicine and confirm again." },
+};
+// Documents whose drug list is shown for confirmation before the answer: what a prescription or a box is about.
+const REVIEWED_TYPES = ["prescription", "package", "label"];
 // Sources as people know them (a citation can name several, comma-separated); the raw ids stay in a folded detail.
 function sourceName(c) {
   if (c.document_id) return [t("yourPhoto"), c.field && fieldLabel(c.field)].filter(Boolean).join(" · ");
@@ -196,6 +215,7 @@ function progressView() {
   const view = el("div", { className: "msg pending" }, el("span", { textContent: t("thinking") }), list);
   view.stage = (stage) => {
     const at = STAGES.indexOf(stage);
+    if ((list.dataset.stages || "").split(" ").includes(stage)) return at;
     list.querySelectorAll("li").forEach((li) => li.classList.add("done"));
     list.append(el("li", { className: "current", textContent: t(stage) }));
     list.dataset.stages = [list.dataset.stages, stage].filter(Boolean).join(" ");
@@ -221,6 +241,7 @@ async function ask(event) {
   $("question").value = ""; state.file = null; $("file").value = ""; $("file-name").textContent = "";
   let reply;
   try {
+    if (file) await readAndConfirm(file, pending, mine);
     const body = { model: "rxlens", messages: [{ role: "user", content }], rxlens: { medications: state.meds } };
     if (state.conversation) body.rxlens.conversation_id = state.conversation;
     const { text, rx } = await streamAnswer(body, pending.stage);
@@ -245,8 +266,112 @@ async function ask(event) {
   } finally {
     $("send").disabled = false;
   }
-  state.messages.push(mine, reply);
+  if (!mine.pushed) state.messages.push(mine);
+  delete mine.pushed;
+  state.messages.push(reply);
   save();
+}
+
+// A photo is read (and stored) before the question is sent; a prescription's or box's drug list, or any list with
+// an entry the reading was unsure of, is shown for the user to confirm or correct first. The question then goes
+// with the same photo (the server finds it stored: no second reading) and is answered from the confirmed list.
+async function readAndConfirm(file, pending, mine) {
+  pending.stage("reading");
+  const form = new FormData();
+  form.append("file", file, file.name || "photo.jpg");
+  const doc = await api("/v1/documents", { method: "POST", headers: headers(false), body: form });
+  state.docs[doc.id] = doc;
+  mine.photo = { id: doc.id, image_url: doc.image_url, rotation: doc.rotation || 0 };
+  if (doc.confirmed || !(doc.needs_confirmation || REVIEWED_TYPES.includes(doc.doc_type))) return;
+  const list = await api(`/v1/documents/${doc.id}/drugs`, { headers: headers(false) });
+  if (!list.drugs.length && !doc.needs_confirmation) return;
+  const confirmed = await confirmCard(list, pending, t("confirmAsk"));
+  state.docs[doc.id] = { ...doc, confirmed: { drugs: confirmed.drugs, at: confirmed.confirmed_at }, needs_confirmation: false };
+  const note = { role: "confirmed", drugs: confirmed.drugs };
+  state.messages.push(mine, note);
+  mine.pushed = true;
+  pending.before(renderConfirmed(note));
+}
+
+async function api(url, init) {
+  let r;
+  try { r = await fetch(url, init); } catch (e) { throw new ApiError({ code: "network" }); }
+  const data = await r.json().catch(() => ({}));
+  if (!r.ok) throw new ApiError(data.error || { code: "other", message: r.statusText });
+  return data;
+}
+
+// The drug list as editable rows, entries the reading was unsure of marked; resolves with the stored list once the
+// server has accepted it (its refusal, e.g. an empty list, is said in the page's language and the card stays).
+function confirmCard(list, before, label) {
+  return new Promise((done) => {
+    const rows = el("ul", { className: "confirm-list" });
+    const row = (d = {}) => {
+      const name = el("input", { className: "drug-name", value: d.name || "", maxLength: 200, placeholder: t("drugName") });
+      name.setAttribute("aria-label", t("drugName"));
+      const strength = el("input", { className: "drug-strength", value: d.strength || "", maxLength: 100, placeholder: t("strength") });
+      strength.setAttribute("aria-label", t("strength"));
+      const unsure = d.needs_confirmation || (d.name && !d.recognized);
+      const known = d.recognized ? t("recognizedAs") + ((d.ingredient_names || {})[state.lang] || d.ingredients || []).join("、")
+        : d.name ? t("notRecognized") : "";
+      const li = el("li", { className: unsure ? "unsure" : "" },
+        el("div", { className: "inputs" }, name, strength,
+          el("button", { type: "button", className: "remove-drug", textContent: "×", title: t("remove"), onclick: () => li.remove() })),
+        unsure ? el("span", { className: "flag", textContent: t("unsure") }) : null,
+        known ? el("span", { className: "known", textContent: known }) : null);
+      li.dataset.dose = d.dose || ""; li.dataset.frequency = d.frequency || "";
+      rows.append(li);
+      return name;
+    };
+    list.drugs.forEach((d) => row(d));
+    const error = el("p", { className: "confirm-error", role: "alert" });
+    const confirm = el("button", { type: "button", className: "confirm-drugs", textContent: label });
+    const card = el("div", { className: "msg confirm", id: "confirm-card" },
+      el("h3", { textContent: t("checkDrugs") }), el("p", { className: "hint", textContent: t("checkHint") }), rows,
+      el("div", { className: "actions" },
+        el("button", { type: "button", className: "add-drug", textContent: t("addDrug"), onclick: () => row().focus() }), confirm),
+      error);
+    confirm.onclick = async () => {
+      const drugs = [...rows.querySelectorAll("li")].map((li) => ({
+        name: li.querySelector(".drug-name").value.trim(), strength: li.querySelector(".drug-strength").value.trim(),
+        dose: li.dataset.dose, frequency: li.dataset.frequency })).filter((d) => d.name);
+      confirm.disabled = true;
+      try {
+        const saved = await api(`/v1/documents/${list.document_id}/drugs`,
+          { method: "PUT", headers: headers(), body: JSON.stringify({ drugs }) });
+        card.remove();
+        done(saved);
+      } catch (e) {
+        error.textContent = t("error") + ((CONFIRM_ERRORS[state.lang] || {})[e.code] || ERRORS[state.lang][e.code] || ERRORS[state.lang].other);
+      } finally {
+        confirm.disabled = false;
+      }
+    };
+    before.before(card);
+    card.scrollIntoView({ block: "start" });
+  });
+}
+
+function renderConfirmed(m) {
+  const names = m.drugs.map((d) => [d.name, d.strength].filter(Boolean).join(" ")).join(state.lang === "zh" ? "、" : ", ");
+  return el("div", { className: "msg confirmed" }, el("b", { textContent: t("confirmedList") }), names);
+}
+
+// From the photo card: correct a stored document's list later; the next question uses it.
+async function editDrugs(doc) {
+  if ($("confirm-card")) return;
+  try {
+    const list = await api(`/v1/documents/${doc.id}/drugs`, { headers: headers(false) });
+    const saved = await confirmCard(list, $("ask"), t("saveDrugs"));
+    state.docs[doc.id] = { ...doc, confirmed: { drugs: saved.drugs, at: saved.confirmed_at }, needs_confirmation: false };
+    const note = { role: "confirmed", drugs: saved.drugs };
+    state.messages.push(note);
+    $("chat").append(renderConfirmed(note));
+    renderFields(state.docs[doc.id]);
+    save();
+  } catch (e) {
+    $("chat").append(renderError({ code: e.code || "other", message: e.message }));
+  }
 }
 
 function renderUser(m, src) {
@@ -298,8 +423,8 @@ function renderAnswer(m) {
 }
 
 function renderChat() {
-  const views = state.messages.map((m) =>
-    m.role === "user" ? renderUser(m) : m.role === "error" ? renderError(m) : renderAnswer(m));
+  const views = state.messages.map((m) => m.role === "user" ? renderUser(m) : m.role === "error" ? renderError(m)
+    : m.role === "confirmed" ? renderConfirmed(m) : renderAnswer(m));
   $("chat").replaceChildren(...views);
 }
 
@@ -342,9 +467,13 @@ const fieldLabel = (k) => FIELDS[state.lang][k] || k.replace(/_/g, " ");
 
 function renderFields(doc) {
   const rows = Object.entries(doc.fields).map(([k, f]) => el("tr", {}, el("th", { textContent: fieldLabel(k) }), el("td", { textContent: f.value })));
-  const drugs = doc.drugs.map((d) => `${d.text} (${d.ingredients.join(", ")})`).join("； ");
+  const drugs = doc.confirmed
+    ? doc.confirmed.drugs.map((d) => [d.name, d.strength].filter(Boolean).join(" ")).join("； ")
+    : doc.drugs.map((d) => `${d.text} (${d.ingredients.join(", ")})`).join("； ");
+  const edit = REVIEWED_TYPES.includes(doc.doc_type) || doc.needs_confirmation || doc.confirmed
+    ? el("button", { type: "button", className: "edit-drugs", textContent: t("editDrugs"), onclick: () => editDrugs(doc) }) : null;
   $("fields").replaceChildren(el("h3", { textContent: t("fields") }), el("table", {}, ...rows),
-    el("p", {}, el("b", { textContent: t("drugs") + "：" }), drugs));
+    el("p", {}, el("b", { textContent: (doc.confirmed ? t("confirmedList") : t("drugs") + "：") }), drugs), edit);
   renderSchedule(doc);
 }
 
@@ -393,13 +522,21 @@ function whenText(m) {
 
 function renderSchedule(doc) {
   const box = $("schedule");
-  const meds = doc.doc_type === "prescription" ? doc.medications : [];
+  const meds = doc.doc_type !== "prescription" ? [] : doc.confirmed ? doc.confirmed.drugs.map((d) => confirmedRow(doc, d)) : doc.medications;
   box.hidden = !meds.length;
   if (!meds.length) return;
   const rows = meds.map((m) => el("tr", {}, el("td", { textContent: [m.name, m.strength, m.dose].filter(Boolean).join(" ") }),
     el("td", { className: "when", textContent: whenText(m) })));
   const ics = el("button", { type: "button", textContent: t("ics"), onclick: () => exportIcs(meds) });
   box.replaceChildren(el("h3", { textContent: t("schedule") }), el("table", {}, ...rows), ics);
+}
+
+// A confirmed entry as a schedule row: the read row of the same name lends its frequency where the user gave none
+// the schedule knows.
+function confirmedRow(doc, d) {
+  const read = doc.medications.find((m) => m.name === d.name) || {};
+  const own = BY_CODE[d.frequency] || d.frequency === "prn" ? { frequency: d.frequency, as_needed: d.frequency === "prn" } : {};
+  return { ...read, name: d.name, strength: d.strength, dose: d.dose, ...own };
 }
 
 function exportIcs(meds) {
