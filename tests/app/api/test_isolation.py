@@ -109,6 +109,12 @@ def test_owner_b_reaches_nothing_of_owner_a_through_any_route(make_app: AppFacto
                 c.get(f"/v1/documents/{doc}/image", headers=B)
             ),
             ("DELETE", "/v1/documents/{document_id}"): lambda: not_found(c.delete(f"/v1/documents/{doc}", headers=B)),
+            ("GET", "/v1/documents/{document_id}/drugs"): lambda: not_found(
+                c.get(f"/v1/documents/{doc}/drugs", headers=B)
+            ),
+            ("PUT", "/v1/documents/{document_id}/drugs"): lambda: not_found(
+                c.put(f"/v1/documents/{doc}/drugs", json={"drugs": [{"name": "华法林"}]}, headers=B)
+            ),
             ("GET", "/v1/conversations/{conversation_id}"): lambda: not_found(
                 c.get(f"/v1/conversations/{conv}", headers=B)
             ),
@@ -138,7 +144,7 @@ def test_owner_b_reaches_nothing_of_owner_a_through_any_route(make_app: AppFacto
             probe()
 
         # Nothing B did touched A's data.
-        assert c.get(f"/v1/documents/{doc}", headers=A).status_code == 200
+        assert c.get(f"/v1/documents/{doc}", headers=A).json()["confirmed"] is None
         assert c.get(f"/v1/documents/{doc}/image", headers=A).content == photo
         stored = c.get(f"/v1/conversations/{conv}", headers=A).json()
         assert stored["medications"] == ["华法林"] and len(stored["messages"]) == 2
