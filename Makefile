@@ -11,7 +11,7 @@ export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 export PYTHONHASHSEED := 0
 
-.PHONY: serve test lint typecheck pytest kb bench load eval eval-quick eval-handwriting eval-retrieval debian clean
+.PHONY: serve test lint typecheck pytest kb bench load eval eval-quick eval-handwriting eval-retrieval debian clean db-migrate
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -22,7 +22,8 @@ $(STAMP): pyproject.toml
 
 # Debian packages the project uses (fonts for rendered test images, handwriting fonts for the hard prescriptions,
 # tesseract as the OCR baseline, chromium for the browser test of the web page, driven by Playwright without a
-# browser download of its own, and an emoji font for its screenshots).
+# browser download of its own, an emoji font for its screenshots, and PostgreSQL, which the persistence and API tests
+# start a throwaway server of).
 # Installed only when missing, so a machine that has them is not touched.
 debian:
 	@missing=""; for p in $(DEBIAN_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
@@ -31,7 +32,12 @@ debian:
 	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
 	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$missing >/dev/null; \
 	fi
-DEBIAN_PACKAGES := fonts-noto-cjk fonts-wqy-zenhei fonts-wqy-microhei tesseract-ocr tesseract-ocr-chi-sim tesseract-ocr-eng chromium fonts-noto-color-emoji redis-server fonts-lxgw-wenkai fonts-dkg-handwriting
+DEBIAN_PACKAGES := fonts-noto-cjk fonts-wqy-zenhei fonts-wqy-microhei tesseract-ocr tesseract-ocr-chi-sim tesseract-ocr-eng chromium fonts-noto-color-emoji redis-server fonts-lxgw-wenkai fonts-dkg-handwriting postgresql
+
+# The user database's schema to the newest Alembic revision (the service also does this at start-up). The database is
+# RXLENS_DATABASE_URL (PostgreSQL: postgresql+psycopg://user@host:port/db), else var/rxlens.sqlite.
+db-migrate: $(STAMP)
+	$(BIN)/python -c "from app.config import get_settings; from app.persistence.database import Database; Database(get_settings().database).dispose()"
 
 # `rxlens kb build` hashes its inputs and returns at once when the knowledge base and its retrieval index
 # (rebuilt only when its chunks or the embedder change) are up to date.

@@ -28,7 +28,7 @@ if TYPE_CHECKING:
     from app.jobs import JobQueue
     from app.ocr_gate import OcrGate
     from app.persistence.database import Database
-    from app.persistence.repositories import ConversationRepository, DocumentRepository
+    from app.persistence.repositories import ChunkRepository, ConversationRepository, DocumentRepository
     from ingestion.pipeline import OcrPipeline
     from knowledge.retrieval.hybrid import HybridRetriever
 
@@ -36,7 +36,8 @@ if TYPE_CHECKING:
 class Components:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
-        self._lock = threading.Lock()
+        self._lock = threading.Lock()  # held by the warm-up
+        self._closing = threading.Event()
 
     @cached_property
     def kb(self) -> KnowledgeBase:
@@ -69,7 +70,8 @@ class Components:
     def retriever(self) -> HybridRetriever:
         from app.retrieval import get_retriever
 
-        return get_retriever(self.settings, self.kb)
+        # Owners' chunks and vectors live in the user database: any node serves any owner.
+        return get_retriever(self.settings, self.kb, self.chunks)
 
     @cached_property
     def chain(self) -> AnswerChain:
@@ -98,6 +100,12 @@ class Components:
         from app.persistence.repositories import DocumentRepository
 
         return DocumentRepository(self.database)
+
+    @cached_property
+    def chunks(self) -> ChunkRepository:
+        from app.persistence.repositories import ChunkRepository
+
+        return ChunkRepository(self.database)
 
     @cached_property
     def conversations(self) -> ConversationRepository:
@@ -150,17 +158,34 @@ class Components:
         return RateLimiter(self.settings.rate_limit_per_minute)
 
     def warm_up(self) -> None:
-        """Load every heavy part and run each once, so the first user request is not the slow one."""
+        """Load every heavy part and run each once, so the first user request is not the slow one. Stops between
+        steps once `close` has begun: a step under way finishes (a model load cannot be interrupted), no other
+        starts, so nothing is built after the parts are closed."""
+        steps = (
+            lambda: self.chain.ask("warfarin and aspirin together?"),
+            lambda: self.names.search("aspirin"),
+            self._reconcile,
+            lambda: self.ocr.read(_warm_up_image(), "warm-up.png"),
+        )
         with self._lock:
-            self.chain.ask("warfarin and aspirin together?")
-            self.names.search("aspirin")
-            self.database  # noqa: B018 - creating the engine creates the tables
-            added, dropped = self.library.reconcile()
-            if added or dropped:
-                log.warning("owner indexes reconciled with the database: %d re-indexed, %d dropped", added, dropped)
-            self.ocr.read(_warm_up_image(), "warm-up.png")
+            for step in steps:
+                if self._closing.is_set():
+                    log.info("warm-up stopped: shutting down")
+                    return
+                step()
 
-    def close(self) -> None:
+    def _reconcile(self) -> None:
+        added, dropped = self.library.reconcile()  # opening the database migrates it first
+        if added or dropped:
+            log.warning("owner indexes reconciled with the database: %d re-indexed, %d dropped", added, dropped)
+
+    def close(self, warm_up_timeout_s: float = 120) -> None:
+        """Close what was opened, after the warm-up's current step (if one runs) has finished."""
+        self._closing.set()
+        if not self._lock.acquire(timeout=warm_up_timeout_s):
+            log.warning("closing while a warm-up step still runs after %.0f s", warm_up_timeout_s)
+        else:
+            self._lock.release()
         if "jobs" in self.__dict__:
             self.jobs.close()
         if "ocr_gate" in self.__dict__:

@@ -11,6 +11,7 @@ from collections.abc import Sequence
 
 from app.answer import Evidence
 from app.config import Settings
+from app.owner_indexes import ChunkStore, StoredDocumentIndexes
 from knowledge.retrieval.bm25 import Bm25Tokenizer
 from knowledge.retrieval.documents import DocumentIndexes
 from knowledge.retrieval.embedders import Embedder, get_embedder
@@ -18,7 +19,7 @@ from knowledge.retrieval.hybrid import HybridRetriever, class_parents
 from knowledge.retrieval.kb_index import open_kb_index
 from knowledge.store import KnowledgeBase
 
-_RETRIEVERS: dict[tuple[str, str, str], HybridRetriever] = {}
+_RETRIEVERS: dict[tuple[str, str, str, int], HybridRetriever] = {}
 _LOCK = threading.Lock()
 
 
@@ -26,7 +27,17 @@ def embedder_for(settings: Settings) -> Embedder:
     return get_embedder(settings.embedder, settings.embedding_cache_size)
 
 
-def _document_indexes(settings: Settings) -> DocumentIndexes:
+def _document_indexes(settings: Settings, store: ChunkStore | None) -> DocumentIndexes:
+    if store is not None:
+        return StoredDocumentIndexes(
+            store,
+            embedder_for(settings),
+            settings.hnsw_threshold,
+            settings.faiss_gpu,
+            max_loaded=settings.owner_indexes_in_memory,
+            max_loaded_bytes=settings.owner_indexes_memory_mb * 2**20,
+            legacy_root=settings.owner_index_dir,
+        )
     return DocumentIndexes(
         settings.owner_index_dir,
         embedder_for(settings),
@@ -37,12 +48,14 @@ def _document_indexes(settings: Settings) -> DocumentIndexes:
     )
 
 
-def get_retriever(settings: Settings, kb: KnowledgeBase) -> HybridRetriever:
-    """The shared retriever for this KB, embedder and index directory (raises IndexMissing / IndexMismatch).
+def get_retriever(settings: Settings, kb: KnowledgeBase, store: ChunkStore | None = None) -> HybridRetriever:
+    """The shared retriever for this KB, embedder, index directory and chunk store (raises IndexMissing /
+    IndexMismatch). With a store (the service: the user database) owners' chunks live there and each node keeps
+    their indexes as a bounded cache; without one (command line, evaluations) in files under the index directory.
 
     Add and delete uploaded documents through `retriever.documents`, so the retriever sees the change.
     """
-    key = (str(kb.path), settings.embedder, str(settings.index_dir))
+    key = (str(kb.path), settings.embedder, str(settings.index_dir), id(store) if store is not None else 0)
     with _LOCK:
         retriever = _RETRIEVERS.get(key)
         if retriever is None:
@@ -52,7 +65,7 @@ def get_retriever(settings: Settings, kb: KnowledgeBase) -> HybridRetriever:
                 kb_index,
                 embedder,
                 Bm25Tokenizer.for_knowledge_base(kb),
-                documents=_document_indexes(settings),
+                documents=_document_indexes(settings, store),
                 classes_of=kb.classes_of,
                 class_parents=class_parents(kb.class_children),
                 candidates=settings.retrieval_candidates,

@@ -119,7 +119,9 @@ async def answer_turn(
     progress("writing")
     documents: list[DocumentOut] = [document_out(r) for r in rows]
     payload = answer.to_json()
-    conversation_id = await run_in_threadpool(
+    # Merged with the list stored at commit time (a turn running alongside keeps its drugs), and without what the
+    # answer quoted from a document deleted meanwhile.
+    recorded = await run_in_threadpool(
         lambda: components.conversations.record_exchange(
             owner,
             conversation_id,
@@ -128,10 +130,17 @@ async def answer_turn(
             answer=answer.answer,
             result=payload,
             medications=medications,
+            max_medications=MAX_MEDICATIONS,
         )
     )
+    payload, answer.answer = recorded.result, recorded.answer
     result = RxLensResult.model_validate(
-        {**payload, "conversation_id": conversation_id, "medications": medications, "documents": documents}
+        {
+            **payload,
+            "conversation_id": recorded.conversation_id,
+            "medications": recorded.medications,
+            "documents": documents,
+        }
     )
     return Turn(answer=answer, result=result)
 

@@ -27,6 +27,7 @@ from app.documents import DocumentContext, confirmed_drugs, document_context
 from app.errors import InvalidInput, NotFound, UnsupportedMediaType
 from app.metrics import Metrics
 from app.ocr_gate import OcrGate
+from app.owner_indexes import StoredDocumentIndexes
 from app.persistence.repositories import DocumentRepository
 from app.persistence.tables import DocumentRow
 from ingestion.document import ParsedDocument
@@ -186,12 +187,19 @@ class DocumentLibrary:
         ]
 
     def reconcile(self) -> tuple[int, int]:
-        """Make the owners' indexes agree with the database (run at start-up): a process killed between a
-        document's commit and its indexing left a row without chunks, one killed during a deletion chunks
-        without a row. Re-indexes the first, drops the second; returns (re-indexed, dropped)."""
+        """Make the owners' indexes agree with the database (run at start-up); returns (re-indexed, dropped).
+
+        With chunks in the database (the service): documents without chunk rows (stored before chunks lived
+        there, or by a process killed between a document's commit and its indexing) are chunked and embedded from
+        their stored reading, and the per-node index files of before are removed. With index files: a row without
+        chunks is re-indexed, chunks without a row (a process killed during a deletion) are dropped."""
         indexes = self._index() if self._index is not None else None
         if indexes is None:
             return 0, 0
+        if isinstance(indexes, StoredDocumentIndexes):
+            dropped = indexes.drop_unknown_owners(())
+            unindexed = self.repository.unindexed()
+            return sum(self._reindex(indexes, owner, ids) for owner, ids in unindexed.items()), dropped
         owned = self.repository.ids_by_owner()
         added, dropped = 0, indexes.drop_unknown_owners(owned)
         for owner, ids in owned.items():
@@ -199,28 +207,34 @@ class DocumentLibrary:
             for document_id in indexed - ids:
                 indexes.delete_document(owner, document_id)
                 dropped += 1
-            missing = sorted(ids - indexed)
-            readded: set[str] = set()
-            while missing:
-                # Embedded and saved a batch at a time, not a document at a time (a save is a new fsynced version).
-                chunks: list[Chunk] = []
-                while missing and len(chunks) < REINDEX_BATCH:
-                    try:
-                        chunks += self._chunks(owner, self.repository.get(owner, missing.pop()))
-                    except NotFound:  # requests are served meanwhile: a document deleted since is skipped
-                        continue
-                indexes.add_document(owner, chunks)
-                readded |= {c.document_id for c in chunks if c.document_id}
-            if readded:
-                added += len(readded)
-                for document_id in readded - self.repository.ids_of(owner):  # deleted while being re-indexed
-                    indexes.delete_document(owner, document_id)
+            added += self._reindex(indexes, owner, ids - indexed)
         return added, dropped
 
+    def _reindex(self, indexes: DocumentIndexes, owner: str, ids: set[str]) -> int:
+        """Index these stored documents of `owner`; returns how many got chunks."""
+        missing = sorted(ids)
+        readded: set[str] = set()
+        while missing:
+            # Embedded and saved a batch at a time, not a document at a time (a save is a new fsynced version).
+            chunks: list[Chunk] = []
+            while missing and len(chunks) < REINDEX_BATCH:
+                try:
+                    chunks += self._chunks(owner, self.repository.get(owner, missing.pop()))
+                except NotFound:  # requests are served meanwhile: a document deleted since is skipped
+                    continue
+            indexes.add_document(owner, chunks)
+            readded |= {c.document_id for c in chunks if c.document_id}
+        if readded and not isinstance(indexes, StoredDocumentIndexes):
+            for document_id in readded - self.repository.ids_of(owner):  # deleted while being re-indexed
+                indexes.delete_document(owner, document_id)
+        return len(readded)
+
     async def delete(self, owner: str, document_id: str) -> None:
+        # The row, its image, its chunks and vectors (and the owner's index version) go in one transaction: every
+        # node's next search of this owner rebuilds its index without them.
         await run_in_threadpool(self.repository.delete, owner, document_id)
         indexes = self._index() if self._index is not None else None
-        if indexes is not None:  # after the row is gone: a retrieved chunk never outlives its document
+        if indexes is not None:  # after the row is gone: this node's copy, and its cached vectors, go too
             await run_in_threadpool(indexes.delete_document, owner, document_id)
 
     def context(self, row: DocumentRow) -> DocumentContext:

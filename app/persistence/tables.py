@@ -1,7 +1,12 @@
 """The user-data schema. Every row that holds user data carries its owner, and every query filters on it.
 
 Images live in their own table so that listing documents never reads image bytes, and so that deleting a
-document removes its image in the same transaction (no orphan files on disk to clean up after a crash).
+document removes its image in the same transaction (no orphan files on disk to clean up after a crash). A document's
+retrieval chunks and their vectors live here too (`document_chunks`), so any node can search any owner's documents;
+`owner_index_versions` counts each owner's changes, so a node knows when its in-memory index of them is stale.
+
+The schema is made by the Alembic migrations in `migrations/versions/`, never by `create_all`: a change here needs
+a new migration (see README, "Databases and migrations").
 """
 
 from __future__ import annotations
@@ -46,6 +51,32 @@ class DocumentImageRow(Base):
     content_type: Mapped[str] = mapped_column(String(64))
     data: Mapped[bytes] = mapped_column(LargeBinary)
     document: Mapped[DocumentRow] = relationship(back_populates="image")
+
+
+class DocumentChunkRow(Base):
+    """One retrievable piece of a stored document, with its vector from the named embedder (float32 bytes; empty
+    when not embedded yet). Deleted with its document (ON DELETE CASCADE, and explicitly)."""
+
+    __tablename__ = "document_chunks"
+    __table_args__ = (UniqueConstraint("owner", "chunk_id", name="uq_document_chunks_owner_chunk"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    document_id: Mapped[str] = mapped_column(ForeignKey("documents.id", ondelete="CASCADE"), index=True)
+    owner: Mapped[str] = mapped_column(String(128), index=True)
+    chunk_id: Mapped[str] = mapped_column(String(255))
+    chunk: Mapped[dict[str, Any]] = mapped_column(JSON)  # knowledge.retrieval.chunks.Chunk.to_json()
+    embedder: Mapped[str] = mapped_column(String(128))
+    vector: Mapped[bytes] = mapped_column(LargeBinary)
+
+
+class OwnerIndexVersionRow(Base):
+    """Bumped in the transaction that adds or removes any of the owner's chunks: a node whose cached index was
+    built at another version rebuilds it from `document_chunks`."""
+
+    __tablename__ = "owner_index_versions"
+
+    owner: Mapped[str] = mapped_column(String(128), primary_key=True)
+    version: Mapped[int] = mapped_column(Integer)
 
 
 class ConversationRow(Base):

@@ -1,4 +1,5 @@
-"""Fixtures for the API: real apps on real SQLite files in tmp, a real uvicorn server on a loopback port.
+"""Fixtures for the API: real apps on real SQLite files in tmp (and, for the tests in BOTH_DATABASES, on a real
+PostgreSQL too: each such test runs once per database), a real uvicorn server on a loopback port.
 
 Loading the knowledge base and building the lexicon takes seconds, so one loaded set of knowledge parts is
 shared by every test app; each app still has its own settings, database file, limits and metrics. Tests that only
@@ -45,13 +46,13 @@ AppFactory = Callable[..., FastAPI]
 
 
 def _app(
-    var: Path, kb_path: Path, kb_index: Path, parts: Components, database: Path | None, **overrides: Any
+    var: Path, kb_path: Path, kb_index: Path, parts: Components, database: Path | str | None, **overrides: Any
 ) -> FastAPI:
     settings = Settings(  # type: ignore[call-arg]
         var_dir=var,
         kb_path=kb_path,
         kb_index_path=kb_index,
-        database_url=f"sqlite:///{database or var / 'rxlens.sqlite'}",
+        database_url=database if isinstance(database, str) else f"sqlite:///{database or var / 'rxlens.sqlite'}",
         **overrides,
     )
     components = Components(settings)
@@ -60,10 +61,40 @@ def _app(
     return create_app(settings, components)
 
 
+# The API tests that run on SQLite and on PostgreSQL (tests/app/conftest.py starts it): what stores, reads, deletes
+# and races on user data. The others run on SQLite only, to keep `make test` short (these add about a minute).
+BOTH_DATABASES = (
+    "tests/app/api/test_persistence.py",
+    "tests/app/api/test_races.py",
+    "tests/app/api/test_shared_database.py",
+    "tests/app/api/routes/test_documents.py::test_upload_read_list_image_delete",
+    "tests/app/api/routes/test_documents.py::test_another_owner_cannot_see_or_delete_a_document",
+    "tests/app/api/routes/test_documents.py::test_a_question_about_a_stored_document_cites_its_box",
+)
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    if "user_database" in metafunc.fixturenames and metafunc.definition.nodeid.startswith(BOTH_DATABASES):
+        metafunc.parametrize("user_database", ["sqlite", "postgresql"], indirect=True)
+
+
 @pytest.fixture
-def make_app(tmp_path: Path, kb_path: Path, kb_index: Path, knowledge_parts: Components) -> AppFactory:
-    def make(database: Path | None = None, **overrides: Any) -> FastAPI:
-        return _app(tmp_path, kb_path, kb_index, knowledge_parts, database, **overrides)
+def user_database(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """The URL of the test's user database: a SQLite file in tmp, or (tests in BOTH_DATABASES, second run) a
+    fresh database on the session's PostgreSQL."""
+    if getattr(request, "param", "sqlite") == "postgresql":
+        return str(request.getfixturevalue("postgres").new_database())
+    return f"sqlite:///{tmp_path / 'rxlens.sqlite'}"
+
+
+@pytest.fixture
+def make_app(
+    tmp_path: Path, kb_path: Path, kb_index: Path, knowledge_parts: Components, user_database: str
+) -> AppFactory:
+    """Apps on the test's user database (`database`: another SQLite file or URL)."""
+
+    def make(database: Path | str | None = None, **overrides: Any) -> FastAPI:
+        return _app(tmp_path, kb_path, kb_index, knowledge_parts, database or user_database, **overrides)
 
     return make
 

@@ -1,7 +1,7 @@
 """Crash safety: the real server (`python -m app.cli serve`) is killed with SIGKILL while uploads are in flight,
 then restarted on the same files. Every upload it had acknowledged is there, readable and retrievable; nothing
-half-written is visible (every row has its image, no index entry lacks its row); and once ready, the owner's index
-holds exactly the documents of the database (start-up reconciliation repairs a kill between commit and indexing).
+half-written is visible (every row has its image, no chunk lacks its row); and once ready, the owner's chunks in
+the database cover exactly its documents (start-up reconciliation repairs a kill between commit and indexing).
 """
 
 from __future__ import annotations
@@ -21,10 +21,6 @@ import pytest
 from fastapi.testclient import TestClient
 
 from app.api import library
-from app.config import Settings
-from app.retrieval import embedder_for
-from knowledge.retrieval.chunks import document_chunks
-from knowledge.retrieval.documents import DocumentIndexes
 from tests.app.api.conftest import AppFactory, leaflet_png
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -154,21 +150,20 @@ def test_acknowledged_uploads_survive_sigkill_and_the_index_agrees(
         except subprocess.TimeoutExpired:
             proc.kill()
 
-    # The owner's index and the database agree, both ways.
-    settings = Settings(var_dir=tmp_path, kb_path=kb_path, kb_index_path=kb_index)  # type: ignore[call-arg]
-    indexes = DocumentIndexes(settings.owner_index_dir, embedder_for(settings), use_gpu=False)
+    # The owner's chunks and documents agree, both ways.
     with sqlite3.connect(tmp_path / "rxlens.sqlite") as db:
         stored = {r[0] for r in db.execute("SELECT id FROM documents WHERE owner = 'local'")}
-    assert indexes.documents("local") == stored
+        chunked = {r[0] for r in db.execute("SELECT DISTINCT document_id FROM document_chunks WHERE owner = 'local'")}
+    assert chunked == stored
 
 
 @pytest.mark.slow
 def test_reconciliation_repairs_an_index_that_disagrees_with_the_database(
     make_app: AppFactory, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """The repair itself, without a kill: drop documents' chunks (as if killed before indexing) and add chunks
-    of a document with no row (as if killed mid-deletion); a restart's reconciliation puts both right, re-indexing
-    in batches."""
+    """The repair itself, without a kill: drop documents' chunks (as if killed before indexing, or stored before
+    chunks lived in the database) and leave a per-node index directory of before; a restart's reconciliation
+    re-indexes the first, in batches, and removes the second."""
     app = make_app()
     with TestClient(app) as c:
         assert app.state.ready.wait(180)  # the start-up reconciliation has run
@@ -176,10 +171,12 @@ def test_reconciliation_repairs_an_index_that_disagrees_with_the_database(
         components = app.state.components
         indexes = components.retriever.documents
         for doc in docs:
-            indexes.delete_document("local", doc)
-        ghost = document_chunks(owner="local", document_id="ghost", field="usage", text="幽灵文档 一次1片", lang="zh")
-        indexes.add_document("local", ghost)
-        assert indexes.documents("local") == {"ghost"}
+            assert components.chunks.delete_document("local", doc) > 0
+        assert indexes.documents("local") == set()
+        leftover = indexes.owner_dir("local")
+        leftover.mkdir(parents=True)
+        (leftover / "CURRENT").write_text("v-old\n")
         monkeypatch.setattr(library, "REINDEX_BATCH", 1)
         assert components.library.reconcile() == (2, 1)
         assert indexes.documents("local") == docs
+        assert not leftover.exists()
