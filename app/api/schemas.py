@@ -169,7 +169,6 @@ class FieldOut(BaseModel):
     confidence: float
     bbox: list[Quad]
     lines: list[int]
-    needs_confirmation: bool = Field(False, description="Read with a confidence below the threshold: ask the user.")
 
 
 class MedicationOut(BaseModel):
@@ -185,9 +184,11 @@ class MedicationOut(BaseModel):
     duration: str = ""
     quantity: str = ""
     confidence: float = 0.0
-    needs_confirmation: bool = Field(False, description="Read with a confidence below the threshold: ask the user.")
-    field_confidence: dict[str, float] = Field(
-        {}, description="A confidence per field read (name, strength, dose, frequency), where the reading gives one."
+    needs_confirmation: bool | None = Field(
+        None, description="Read with a confidence below the threshold: ask the user (null: the reading says nothing)."
+    )
+    field_confidence: dict[str, float] | None = Field(
+        None, description="A confidence per field read (name, strength, dose, frequency), where the reading gives one."
     )
     bbox: list[Quad] = []
     lines: list[int] = []
@@ -209,7 +210,9 @@ class DrugOnPageOut(BaseModel):
     kind: str = "unknown"
     matched: str = ""
     confidence: float = 0.0
-    needs_confirmation: bool = Field(False, description="Read with a confidence below the threshold: ask the user.")
+    needs_confirmation: bool | None = Field(
+        None, description="Read with a confidence below the threshold: ask the user (null: the reading says nothing)."
+    )
     span: list[int] = []
 
 

@@ -51,6 +51,8 @@ def _ask(client: httpx.Client | TestClient, document_id: str, **headers: str) ->
     r = client.post("/v1/chat/completions", json=chat, headers=headers)
     assert r.status_code == 200, r.text
     result: dict[str, Any] = r.json()["rxlens"]
+    # Also where LangChain's ChatOpenAI finds it (the choice's logprobs).
+    assert r.json()["choices"][0]["logprobs"]["rxlens"]["needs_confirmation"] == result["needs_confirmation"]
     return result
 
 
