@@ -10,6 +10,7 @@ like every document route: another owner's document answers 404, as one that nev
 
 from __future__ import annotations
 
+import unicodedata
 from datetime import datetime
 from typing import Any, Literal
 
@@ -117,6 +118,10 @@ def _checked(body: ConfirmDrugsRequest) -> list[ListedDrug]:
                 "only: strength, dose and frequency have their own fields."
             )
         details: dict[str, str] = {k: " ".join(getattr(drug, k).split()) for k in ("strength", "dose", "frequency")}
+        for key, value in {"name": name, **details}.items():
+            # Not storable in every database's JSON (PostgreSQL refuses NUL), and never part of a drug's name.
+            if any(unicodedata.category(ch) == "Cc" for ch in value):
+                raise InvalidInput(f"drugs.{n}.{key} holds a control character: type it as plain text.")
         for key, value in details.items():
             if len(value) > MAX_DETAIL_CHARS:
                 raise InvalidInput(

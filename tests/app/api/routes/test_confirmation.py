@@ -140,6 +140,7 @@ def test_bad_lists_are_refused_with_what_to_change(shared_client: httpx.Client) 
         ({"drugs": [{"name": "华法林"}, {"name": "阿" * 201}]}, 400, "drugs.1.name is 201 characters"),
         ({"drugs": [{"name": "华法林", "strength": "5" * 101}]}, 400, "drugs.0.strength"),
         ({"drugs": [{"name": f"药{i}"} for i in range(31)]}, 400, "at most 30"),
+        ({"drugs": [{"name": "华法\u0000林"}]}, 400, "drugs.0.name holds a control character"),
         ({"drugs": "华法林"}, 422, "drugs"),
         ({}, 422, "drugs"),
     ]
