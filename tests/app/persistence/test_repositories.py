@@ -4,13 +4,17 @@ WAL mode."""
 
 from __future__ import annotations
 
+import threading
+import time
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
 from sqlalchemy import text
 
 from app.errors import NotFound
+from app.persistence import repositories
 from app.persistence.database import Database
 from app.persistence.repositories import ChunkRepository, ConversationRepository, DocumentRepository
 from knowledge.retrieval.chunks import document_chunks
@@ -167,3 +171,50 @@ def test_an_answer_quoting_a_deleted_document_is_stored_without_the_quote(databa
     assert quote not in stored[1].content and quote not in str(stored[1].result)
     assert stored[0].document_ids == []
     assert recorded.answer == stored[1].content
+
+
+def test_an_answer_stored_during_a_deletion_waits_for_it_and_is_stored_without_the_quote(
+    database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The deletion has removed the row and redacted the stored answers but not committed yet: an answer quoting
+    the document, stored now, must wait for that commit (else it sees the row, keeps the quote, and the deletion
+    has already looked for quotes)."""
+    db = Database(database_url)
+    documents, conversations = DocumentRepository(db), ConversationRepository(db)
+    doc_id = store(documents, "alice")
+    quote = "一次1片，一日3次。"
+    answer = f"按说明书：“{quote}”[1]"
+    result = {
+        "answer": answer,
+        "language": "zh",
+        "composer": "template",
+        "citations": [{"n": 1, "document_id": doc_id, "text": quote, "bbox": [[0, 0]]}],
+    }
+    redacted, release = threading.Event(), threading.Event()
+    forget_quotes = repositories._forget_quotes
+
+    def slow_forget_quotes(*args: Any) -> None:
+        forget_quotes(*args)
+        redacted.set()
+        assert release.wait(30)
+
+    monkeypatch.setattr(repositories, "_forget_quotes", slow_forget_quotes)
+    deletion = threading.Thread(target=documents.delete, args=("alice", doc_id))
+    deletion.start()
+    assert redacted.wait(30)
+    recorded: list[str] = []
+    turn = threading.Thread(
+        target=lambda: recorded.append(
+            conversations.record_exchange(
+                "alice", None, question="q", document_ids=[doc_id], answer=answer, result=result, medications=[]
+            ).conversation_id
+        )
+    )
+    turn.start()
+    time.sleep(0.5)
+    assert turn.is_alive(), "the answer was stored while the deletion was not committed"
+    release.set()
+    deletion.join(30)
+    turn.join(30)
+    stored = conversations.get("alice", recorded[0]).messages
+    assert quote not in stored[1].content and quote not in str(stored[1].result)
