@@ -11,7 +11,8 @@ export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 export PYTHONHASHSEED := 0
 
-.PHONY: serve test lint typecheck pytest kb bench load eval eval-quick eval-handwriting eval-retrieval debian clean db-migrate
+.PHONY: serve test lint typecheck pytest kb bench load eval eval-quick eval-handwriting eval-retrieval debian clean db-migrate \
+	cluster cluster-down cluster-test load-cluster fault-cluster
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -75,6 +76,29 @@ bench: debian $(STAMP) kb
 # shorten, SERVE_ENV= for glibc's default arenas); figures, with the server's RSS every second, in var/bench/load.json.
 load: debian $(STAMP) kb
 	$(SERVE_ENV) $(BIN)/python -m evals.perf.load $(LOAD_ARGS)
+
+# On this machine, in the background: redis-server, PostgreSQL, two API processes (ports 8000 and 8001, one user
+# database) and two OCR workers (`rxlens worker`); returns once all are ready (about a minute). Pids, ports and logs
+# in var/cluster/. `make cluster-down` stops them.
+cluster: debian $(STAMP) kb
+	$(SERVE_ENV) $(BIN)/python -m evals.perf.cluster_load up --dir var/cluster --ports 8000,8001 --workers 2
+
+cluster-down: $(STAMP)
+	$(BIN)/python -m evals.perf.cluster_load down --dir var/cluster
+
+# Against a running `make cluster`: photos and questions across both API processes (LOAD_ARGS="--seconds 120");
+# figures in var/bench/cluster_load.json. fault-cluster SIGKILLs a worker and an API process during uploads and
+# fails unless every acknowledged upload ends done (it leaves the cluster one worker and one API process short).
+load-cluster: $(STAMP)
+	$(BIN)/python -m evals.perf.cluster_load load --dir var/cluster $(LOAD_ARGS)
+
+fault-cluster: $(STAMP)
+	$(BIN)/python -m evals.perf.cluster_load fault --dir var/cluster
+
+# The cross-node tests (tests/scale/): their own Redis, PostgreSQL, two API processes and two workers on free
+# ports; a few minutes, so not part of `make test`.
+cluster-test: debian $(STAMP) kb
+	RXLENS_CLUSTER_TESTS=1 $(BIN)/pytest tests/scale
 
 eval: debian $(STAMP) kb
 	$(BIN)/rxlens-eval --suite all --out var/eval/report
