@@ -257,6 +257,7 @@ async function ask(event) {
     pending.replaceWith(renderAnswer(reply));
     if (rx.documents.length) await showDocument(state.docs[rx.documents[0].id]);
   } catch (e) {
+    if (e.code === "cancelled") { $("send").disabled = false; return; }
     reply = { role: "error", code: e.code || "other", message: e.message };
     if (mine.photo && !mine.photo.id) {  // no stored document to show it from later: the bubble says a photo was sent
       mine.photo = null;
@@ -304,7 +305,7 @@ async function api(url, init) {
 // The drug list as editable rows, entries the reading was unsure of marked; resolves with the stored list once the
 // server has accepted it (its refusal, e.g. an empty list, is said in the page's language and the card stays).
 function confirmCard(list, before, label) {
-  return new Promise((done) => {
+  return new Promise((done, fail) => {
     const rows = el("ul", { className: "confirm-list" });
     const row = (d = {}) => {
       const name = el("input", { className: "drug-name", value: d.name || "", maxLength: 200, placeholder: t("drugName") });
@@ -340,6 +341,7 @@ function confirmCard(list, before, label) {
         const saved = await api(`/v1/documents/${list.document_id}/drugs`,
           { method: "PUT", headers: headers(), body: JSON.stringify({ drugs }) });
         card.remove();
+        state.cancelConfirm = null;
         done(saved);
       } catch (e) {
         error.textContent = t("error") + ((CONFIRM_ERRORS[state.lang] || {})[e.code] || ERRORS[state.lang][e.code] || ERRORS[state.lang].other);
@@ -347,6 +349,8 @@ function confirmCard(list, before, label) {
         confirm.disabled = false;
       }
     };
+    // "New chat" while the list is open drops it, and the question waiting for it.
+    state.cancelConfirm = () => { card.remove(); fail(new ApiError({ code: "cancelled" })); };
     before.before(card);
     card.scrollIntoView({ block: "start" });
   });
@@ -370,7 +374,7 @@ async function editDrugs(doc) {
     renderFields(state.docs[doc.id]);
     save();
   } catch (e) {
-    $("chat").append(renderError({ code: e.code || "other", message: e.message }));
+    if (e.code !== "cancelled") $("chat").append(renderError({ code: e.code || "other", message: e.message }));
   }
 }
 
@@ -429,6 +433,7 @@ function renderChat() {
 }
 
 function newChat() {
+  if (state.cancelConfirm) { state.cancelConfirm(); state.cancelConfirm = null; }
   state.conversation = null; state.messages = []; state.docs = {}; state.image = null; state.box = null;
   $("chat").replaceChildren();
   $("photo-card").hidden = true;

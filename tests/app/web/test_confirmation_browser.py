@@ -126,6 +126,27 @@ def test_a_caregiver_corrects_the_drug_list_before_the_answer(
     page.reload()
     page.locator(".msg.assistant").first.wait_for()
     assert page.locator(".msg.confirmed").inner_text() == "已确认的药品：硝苯地平片 20mg、华法林"
+    # A new chat with the same photo: the stored correction holds, so the list is not asked again.
+    page.click("#new-chat")
+    page.set_input_files("#file", str(photo))
+    page.fill("#question", "这药能和辛伐他汀一起吃吗？")
+    with page.expect_response(lambda r: r.url.endswith("/v1/chat/completions"), timeout=30_000) as answered:
+        page.click("#send")
+    fresh, _ = streamed(answered.value)
+    assert fresh["conversation_id"] != rxlens["conversation_id"]
+    assert sorted(p["a"]["ingredients"][0] for p in fresh["asked"]) == ["nifedipine", "warfarin"], fresh["asked"]
+    assert not page.locator("#confirm-card").count()
+
+    # "New chat" while a list waits for confirmation drops it and its question, and the page takes the next one.
+    other = tmp_path / "another-prescription.png"
+    other.write_bytes(prescription_png(("安禄地平片 5mg 28片 用法：1片 口服 每日一次",)))
+    page.set_input_files("#file", str(other))
+    page.click("#send")
+    card.wait_for(timeout=30_000)
+    page.click("#new-chat")
+    assert not page.locator("#confirm-card").count() and page.locator("#chat .msg").count() == 0
+    assert page.locator("#send").is_enabled()
+
     # Every word of the list is in English too, the refusal included.
     assert page.evaluate("() => Object.keys(T.zh).filter((k) => !(k in T.en))") == []
     assert page.evaluate("() => CONFIRM_ERRORS.en.invalid_input").startswith("The list cannot be empty")
