@@ -89,6 +89,15 @@ class Settings(BaseSettings):
         300, ge=1, description="A job taken by a worker that stops answering is handed to another after this."
     )
     ocr_shared_cache_ttl_s: int = Field(86_400, ge=1, description="Life of a reading in the shared Redis cache.")
+    ocr_shared_cache_url: str | None = Field(
+        None,
+        description="A Redis of its own for the shared OCR cache (maxmemory + volatile-lru can then evict readings "
+        "without touching queued uploads); default: RXLENS_REDIS_URL.",
+    )
+
+    @property
+    def shared_cache_redis_url(self) -> str | None:
+        return self.ocr_shared_cache_url or self.redis_url
 
     @field_validator("api_keys")
     @classmethod

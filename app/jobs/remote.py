@@ -33,7 +33,9 @@ class CeleryJobQueue:
         self.redis = redis.Redis.from_url(settings.redis_url)
         self.store = RedisJobStore(self.redis, settings.job_record_ttl_s, settings.job_upload_ttl_s)
         self.celery = make_celery(settings)
-        self.shared_cache = SharedResultCache(self.redis, settings.ocr_shared_cache_ttl_s)
+        cache_url = settings.shared_cache_redis_url
+        cache_client = self.redis if cache_url == settings.redis_url else redis.Redis.from_url(cache_url or "")
+        self.shared_cache = SharedResultCache(cache_client, settings.ocr_shared_cache_ttl_s)
 
     def _retry_after(self, waiting: int) -> int:
         return max(1, min(60, waiting // 2 + 1))

@@ -53,7 +53,9 @@ class IngestWorker:
         self.redis = redis.Redis.from_url(settings.redis_url)
         self.store = RedisJobStore(self.redis, settings.job_record_ttl_s, settings.job_upload_ttl_s)
         self.components = Components(settings)
-        self.cache = SharedResultCache(self.redis, settings.ocr_shared_cache_ttl_s)
+        cache_url = settings.shared_cache_redis_url
+        cache_client = self.redis if cache_url == settings.redis_url else redis.Redis.from_url(cache_url or "")
+        self.cache = SharedResultCache(cache_client, settings.ocr_shared_cache_ttl_s)
         self.loop = asyncio.new_event_loop()
 
     def warm_up(self) -> None:

@@ -179,7 +179,7 @@ def test_rxlens_ingest_through_the_queue_stores_a_folder_and_resumes(
 def test_a_job_survives_a_worker_killed_mid_job(
     client: TestClient, worker: Service, env: dict[str, str], redis_server: RedisServer, tmp_path: Path
 ) -> None:
-    lines = tuple(f"第{i}行 苯磺酸氨氯地平片 与辛伐他汀合用时，辛伐他汀的剂量不应超过每日20mg。" for i in range(24))
+    lines = tuple(f"第{i}行 苯磺酸氨氯地平片 与辛伐他汀合用时，辛伐他汀的剂量不应超过每日20mg。" for i in range(12))
     job = _upload(client, leaflet_photo(301, lines)).json()
     running = _until(client, job["job_id"], {"running", "done", "failed"})
     worker.kill()
