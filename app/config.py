@@ -146,6 +146,10 @@ class Settings(BaseSettings):
     ocr_engine: Literal["rapid", "vlm"] = Field("rapid", description="rapid: bundled RapidOCR; vlm: remote model.")
     ocr_device: Literal["auto", "cpu", "cuda"] = Field("auto", description="auto uses CUDA when onnxruntime has it.")
     ocr_threads: int | None = Field(None, ge=1, description="onnxruntime intra-op threads; default one per core.")
+    ocr_rec_model_path: str | None = Field(
+        None, description="A local PP-OCR recogniser .onnx to use instead of the bundled one (README: larger models)."
+    )
+    ocr_rec_keys_path: str | None = Field(None, description="Its character dictionary, if not in the ONNX metadata.")
     ocr_detect_orientation: bool = True
     ocr_vlm_base_url: str | None = Field(None, description="OpenAI-compatible API root, e.g. http://127.0.0.1:8000/v1.")
     ocr_vlm_model: str = "HunyuanOCR"
@@ -183,7 +187,12 @@ def ocr_config(settings: Settings) -> OcrConfig:
     )
     return OcrConfig(
         engine=settings.ocr_engine,
-        rapid=RapidOcrConfig(device=settings.ocr_device, threads=settings.ocr_threads),
+        rapid=RapidOcrConfig(
+            device=settings.ocr_device,
+            threads=settings.ocr_threads,
+            rec_model_path=settings.ocr_rec_model_path,
+            rec_keys_path=settings.ocr_rec_keys_path,
+        ),
         vlm=vlm,
         detect_orientation=settings.ocr_detect_orientation,
         limits=IntakeLimits(

@@ -8,7 +8,7 @@ Field names are English snake_case; values stay in the document's language.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from ingestion.ocr.base import OcrLine, Quad
@@ -76,6 +76,9 @@ class Medication:
 
     `frequency_text` is as written ("每日三次", "tid"); `frequency` is its normalised code ("tid", "q8h",
     "qn", "prn"); `times_per_day` is the count it implies (None where it cannot be known, e.g. prn).
+    `field_confidence` holds a confidence per field read ("name", "strength", "dose", "frequency": OCR confidence
+    lowered where the medical checks of `ingestion.confirmation` doubt the value); `needs_confirmation` is true when
+    any of them is below `ingestion.confirmation.CONFIRM_BELOW`: a person should check the row on the photo.
     """
 
     name: str
@@ -92,6 +95,8 @@ class Medication:
     confidence: float = 0.0
     boxes: tuple[Quad, ...] = ()
     line_indices: tuple[int, ...] = ()
+    needs_confirmation: bool = False
+    field_confidence: dict[str, float] = field(default_factory=dict)
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -109,11 +114,13 @@ class Medication:
             "confidence": round(self.confidence, 4),
             "bbox": _boxes_json(self.boxes),
             "lines": list(self.line_indices),
+            "needs_confirmation": self.needs_confirmation,
+            "field_confidence": {k: round(v, 4) for k, v in self.field_confidence.items()},
         }
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> Medication:
-        """The inverse of `to_json`."""
+        """The inverse of `to_json` (JSON stored before confirmation flags existed reads as not flagged)."""
         return cls(
             name=data["name"],
             strength=data.get("strength", ""),
@@ -129,6 +136,8 @@ class Medication:
             confidence=float(data.get("confidence", 0.0)),
             boxes=_boxes(data.get("bbox", ())),
             line_indices=tuple(data.get("lines", ())),
+            needs_confirmation=bool(data.get("needs_confirmation", False)),
+            field_confidence={k: float(v) for k, v in data.get("field_confidence", {}).items()},
         )
 
 
@@ -140,7 +149,8 @@ class DrugOnPage:
     `role` says whether the document is about it ("subject": the leaflet's or box's product, a prescribed row) or
     only names it ("mentioned": in an interactions or contraindications section, a diagnosis); for a mentioned
     drug `section` is the field it is first named in (None when it stands outside every field). Roles are
-    decided by `ingestion.roles.assign_roles`.
+    decided by `ingestion.roles.assign_roles`. `needs_confirmation`: the name was corrected or read with low
+    confidence, or a medication row of this drug needs confirmation (`ingestion.confirmation`).
     """
 
     mention: DrugMention
@@ -148,6 +158,7 @@ class DrugOnPage:
     line_indices: tuple[int, ...]
     role: str = "subject"
     section: str | None = None
+    needs_confirmation: bool = False
 
     @property
     def text(self) -> str:
@@ -176,6 +187,7 @@ class DrugOnPage:
             "matched": m.matched,
             "confidence": round(m.confidence, 4),
             "span": [m.start, m.end],
+            "needs_confirmation": self.needs_confirmation,
         }
         if m.corrected_from is not None:
             out["corrected_from"] = m.corrected_from
@@ -216,6 +228,7 @@ class DrugOnPage:
             line_indices=indices,
             role=data.get("role", "subject"),
             section=data.get("section"),
+            needs_confirmation=bool(data.get("needs_confirmation", False)),
         )
 
 

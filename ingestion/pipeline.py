@@ -1,8 +1,10 @@
 """The one entry point: `OcrPipeline.read(data, filename) -> ParsedDocument`.
 
 Stages, each timed: decode (intake) -> ocr -> orient (re-read upright if the page was turned) -> layout
-(reading order) -> fields (document type and its fields) -> mentions (drugs via the lexicon, each the document's
-subject or only mentioned in it, see `ingestion.roles`). Results are
+(reading order) -> fields (document type and its fields; prescription rows found by the lexicon's drug names) ->
+mentions (drugs via the lexicon, each the document's subject or only mentioned in it, see `ingestion.roles`) ->
+confirmation (a confidence per field, checked against the strengths each drug is made in; what falls below the
+threshold is marked `needs_confirmation`, see `ingestion.confirmation`). Results are
 cached by the SHA-256 of the bytes. `build_pipeline` assembles a pipeline from plain settings (`OcrConfig`);
 the app builds that from its own settings object.
 """
@@ -19,11 +21,12 @@ from dataclasses import dataclass, field
 from PIL import Image
 
 from ingestion.cache import ResultCache
+from ingestion.confirmation import review
 from ingestion.document import DrugOnPage, Field, Medication, ParsedDocument
 from ingestion.fields.classify import classify
 from ingestion.fields.leaflet import parse_leaflet
 from ingestion.fields.package import parse_package
-from ingestion.fields.prescription import parse_prescription
+from ingestion.fields.prescription import NameFinder, parse_prescription
 from ingestion.fields.text import Row, make_rows
 from ingestion.intake import Intake, IntakeLimits
 from ingestion.layout import reading_order
@@ -135,7 +138,7 @@ class OcrPipeline:
 
         t = time.perf_counter()
         row_objs = make_rows(lines, rows)
-        doc_type, fields, medications = self._fields(lines, row_objs)
+        doc_type, fields, medications = self._fields(lines, row_objs, self._name_finder())
         timings["fields"] = _ms(t)
 
         t = time.perf_counter()
@@ -145,6 +148,13 @@ class OcrPipeline:
             drugs = list(assign_roles(doc_type, fields, medications, found, lines=lines))
             warnings += dose_warnings
         timings["mentions"] = _ms(t)
+
+        t = time.perf_counter()
+        medications, drugs, checks = review(
+            medications, drugs, self.mention_finder, doc_type, [ln.confidence for ln in lines]
+        )
+        warnings += checks
+        timings["confirmation"] = _ms(t)
 
         weak = sum(1 for ln in lines if ln.confidence < LOW_CONFIDENCE)
         if weak:
@@ -216,12 +226,24 @@ class OcrPipeline:
         timings["layout"] += _ms(t)
         return lines, rows, rotation, skew
 
+    def _name_finder(self) -> NameFinder | None:
+        finder = self.mention_finder
+        if finder is None:
+            return None
+
+        def spans(text: str) -> list[tuple[int, int]]:
+            return [(m.start, m.end) for m in finder.find_mentions(text) if m.recognized and m.ingredients]
+
+        return spans
+
     @staticmethod
-    def _fields(lines: Sequence[OcrLine], rows: Sequence[Row]) -> tuple[str, dict[str, Field], list[Medication]]:
+    def _fields(
+        lines: Sequence[OcrLine], rows: Sequence[Row], find_names: NameFinder | None = None
+    ) -> tuple[str, dict[str, Field], list[Medication]]:
         doc_type = classify("\n".join(r.text for r in rows))
         medications: list[Medication] = []
         if doc_type == "prescription":
-            fields, medications = parse_prescription(lines, rows)
+            fields, medications = parse_prescription(lines, rows, find_names)
         elif doc_type in ("package", "label"):
             fields, medications = parse_package(lines, rows)
             # A box's back panel carries leaflet-style sections (成份：, 适应症：); keep those too.

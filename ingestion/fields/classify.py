@@ -35,6 +35,9 @@ _CUES: dict[str, tuple[tuple[str, float], ...]] = {
         (r"医师[:：]|医生[:：]", 1.0),
         (r"药品名称\s*规格\s*(?:数量|用法)", 1.5),  # the medication table's header row
         (r"(?:医院|卫生院|诊所|卫生服务中心)\s*$|金额\s*[:：]", 1.0),
+        # An English prescription pad: "Rx" alone on its line (a pharmacy label prints "Rx# 1234"), "Sig:" lines.
+        (r"^\s*R\s*[xX]\s*$", 2.0),
+        (r"^\s*[a-z]?Sig\b", 1.0),
     ),
     "package": (
         (r"国药准字", 2.0),

@@ -9,7 +9,7 @@ Frequencies are written many ways: Latin abbreviations (qd, bid, tid, qid, q8h, 
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from ingestion.document import Field, Medication
@@ -45,13 +45,16 @@ class Frequency:
     text: str
     as_needed: bool = False
     at_night: bool = False
+    repaired: bool = False  # read from a misread form ("9hs" for "qhs"): to be confirmed
 
 
 # Ordered: the more specific patterns first (q8h before qd; 每晚 before 每日).
 _PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (
     (re.compile(_L + r"(prn|p\.r\.n\.?)" + _R + r"|必要时|需要时|按需|as needed", re.I), "prn"),
     (
-        re.compile(_L + r"(qn|q\.n\.|hs|h\.s\.)" + _R + r"|每晚(一次|1次)?|睡前(服用|服)?|at bedtime|nightly", re.I),
+        re.compile(
+            _L + r"(qn|q\.n\.|qhs|hs|h\.s\.)" + _R + r"|每晚(一次|1次)?|睡前(服用|服)?|at bedtime|nightly", re.I
+        ),
         "qn",
     ),
     (
@@ -74,8 +77,29 @@ _PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (
 )
 
 
+# Handwritten q read as 9 ("9hs", "9d", "98h"): the Latin code is taken with the letter put back, and the
+# frequency is marked `repaired` so that the row is shown to the user to confirm.
+_Q_AS_9 = re.compile(r"(?<![\w.×])9(hs|n|d|od|\d{1,2}h)(?![A-Za-z0-9])")
+
+
+def repaired_frequency(text: str) -> str:
+    """`text` with a handwritten q the recogniser read as 9 put back ("9hs" -> "qhs"); unchanged otherwise."""
+    return _Q_AS_9.sub(r"q\1", text)
+
+
 def normalise_frequency(text: str) -> Frequency | None:
     """The first dosing frequency written in `text`, normalised; None if there is none."""
+    found = _normalise_frequency(text)
+    if found is None and _Q_AS_9.search(text):
+        found = _normalise_frequency(repaired_frequency(text))
+        if found is not None:
+            written = found.text.replace("q", "9", 1)  # the same length: the text as it stands on the page
+            text_read = written if written in text else found.text
+            found = Frequency(found.code, found.times_per_day, text_read, found.as_needed, found.at_night, True)
+    return found
+
+
+def _normalise_frequency(text: str) -> Frequency | None:
     best: tuple[int, Frequency] | None = None
     for pattern, kind in _PATTERNS:
         m = pattern.search(text)
@@ -113,24 +137,57 @@ _HEADER: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("date", re.compile(r"日\s*期\s*[:：]\s*(\d{4}\s*[-./年]\s*\d{1,2}\s*[-./月]\s*\d{1,2}\s*日?)")),
     ("diagnosis", re.compile(r"(?:临床诊断|诊\s*断)\s*[:：]\s*(.+)$")),
     ("doctor", re.compile(r"(?:医\s*师|医\s*生)\s*[:：]\s*([\u4e00-\u9fff]{2,4})")),
+    # An English prescription pad: "Name: Ana Garcia  Age: 80", "Date: 2023-07-03".
+    ("patient_name", re.compile(r"\bName\s*[:：;]\s*([A-Za-z][A-Za-z.' -]{1,40}?)(?=\s+Age\b|\s*$)")),
+    ("age", re.compile(r"\bAge\s*[:：;]\s*(\d{1,3})\b")),
+    ("date", re.compile(r"\bDate\s*[:：;]\s*(\d{4}\s*-\s*\d{1,2}\s*-\s*\d{1,2}|\d{1,2}/\d{1,2}/\d{2,4})")),
 )
 _DOCTOR_LABEL = re.compile(r"(?:处方)?(?:医\s*师|医\s*生)\s*(?:签名|签字)?\s*[:：]?")
 
 ROUTE = re.compile(
     r"口服|舌下含服|含服|静脉滴注|静滴|静注|肌内注射|肌注|皮下注射|外用|吸入|雾化吸入|滴眼|"
     + _L
-    + r"(po|p\.o\.|iv|im|ih|sc|inh)"
+    + r"(po|p\.o\.|iv|im|ih|sc|inh|SL)"
     + _R
-    + r"|by mouth|orally",
+    + r"|by mouth|orally|sublingual",
     re.I,
 )
 _FORM = (
-    r"(片|胶囊|颗粒|丸|散|口服液|注射液|注射剂|滴眼液|软膏|乳膏|栓|贴|喷雾剂|混悬液|糖浆|Tablets?|Capsules?|Injection)"
+    r"(片|胶囊|颗粒|丸|散|口服液|口服溶液|注射液|注射剂|滴眼液|软膏|乳膏|栓|贴|喷雾剂|混悬液|糖浆|"
+    r"Tablets?|Capsules?|Injection)"
 )
 _NAME = re.compile(r"([\u4e00-\u9fff（）()A-Za-z]{2,20}?" + _FORM + r")")
-_DOSE = re.compile(r"(?:一次|每次)?\s*(\d+(?:\.\d+)?\s*(?:mg|g|μg|µg|mcg|ug|ml|mL|片|粒|袋|支|滴|喷|U|IU))(?![A-Za-z])")
+_DOSE = re.compile(
+    r"(?:一次|每次)?\s*(\d+(?:\.\d+)?\s*(?:(?:mg|g|μg|µg|mcg|ug|ml|mL|片|粒|袋|支|滴|喷|IU|U|units?|tabs?|caps?)"
+    r"(?![A-Za-z])|#))",
+    re.I,
+)
 _QUANTITY = re.compile(r"(?:[×xX*]\s*)?(\d+\s*(?:片|粒|袋|支|瓶|盒|板))(?!\s*/)")
-_DURATION = re.compile(r"共?\s*(\d+\s*(?:天|日|周))|[×xX]\s*(\d+)\s*d\b|for\s+(\d+\s+days?)", re.I)
+_PACK = re.compile(r"(?:[×xX*]\s*(\d+\s*(?:片|粒|袋|支|瓶|盒|板)?)|#\s*(\d+))(?!\s*/)")  # ×28片, #30
+_DURATION = re.compile(r"共?\s*(\d+\s*(?:天|日|周))|[×xX]\s*(\d+)\s*(?:d|days?)\b|for\s+(\d+\s+days?)", re.I)
+# "5mgqd": OCR drops the space between a dose and the Latin code after it, which hides both.
+_GLUED = re.compile(
+    r"(\d(?:mg|g|mcg|μg|µg|ug|ml|iu|u|片|粒|#))(?=(?:q\d{1,2}h|qd|bid|tid|qid|qn|qhs|qod|prn|po|sl|sc|iv|im)(?![A-Za-z]))",
+    re.I,
+)
+_IU_MISREAD = re.compile(r"(\d)\s*[|lI]U\b")  # "12|U": IU with its I read as a bar
+_USAGE_LABEL = re.compile(r"^\s*(?:用\s*法(?:用量)?\s*[:：;.]|[a-z]?Sig\b\s*[:：;.]?|S\s*[:：])\s*", re.I)
+_SKIP = re.compile(r"药品名称|用法用量|姓\s*名|诊\s*断|医\s*师|\bName\s*[:：]|\bDate\s*[:：]")
+
+# Column titles of a prescription's medication table and the part of a medication each holds.
+_COLUMN_TITLES: tuple[tuple[str, str], ...] = (
+    ("药品名称|名称|药品", "name"),
+    ("规格", "strength"),
+    ("单次量|单次剂量|用量|剂量", "dose"),
+    ("频次|频率|次数", "frequency"),
+    ("途径|给药途径|用法$", "route"),
+    ("天数|疗程", "duration"),
+    ("数量|总量", "quantity"),
+    ("用法用量|用法及用量", "usage"),
+)
+
+NameFinder = Callable[[str], Sequence[tuple[int, int]]]
+"""Where drug names stand in a text: [start, end) spans (the lexicon's mentions, see `ingestion.pipeline`)."""
 
 
 def parse_header(lines: Sequence[OcrLine], rows: Sequence[Row]) -> dict[str, Field]:
@@ -154,40 +211,60 @@ def parse_header(lines: Sequence[OcrLine], rows: Sequence[Row]) -> dict[str, Fie
     return fields
 
 
-def parse_medication(row: Row, lines: Sequence[OcrLine]) -> Medication | None:
-    """A medication from one table row (or one prescription line); None if the row is not one."""
-    text = row.text
-    freq = normalise_frequency(text)
-    strength_m = STRENGTH.search(text)
-    name_m = _NAME.search(row.cells[0]) or _NAME.search(text)
-    if name_m is None or (freq is None and strength_m is None):
-        return None
-    name = name_m.group(1)
-    cells = row.cells
-    if len(cells) >= 3:
-        # A table row: name | strength | quantity | usage (dose, route, frequency, duration).
-        usage = cells[-1]
-        middle = " ".join(cells[1:-1])
-    else:
-        after = text[text.find(name) + len(name) :] if name in text else text
-        usage = after
-        middle = after
-    strength = strength_m.group(0).replace(" ", "") if strength_m else ""
-    qty_m = _QUANTITY.search(middle)
-    # Free text: the dose is what is left once the strength and the pack quantity are taken out.
-    usage_left = usage
-    if usage is middle:
-        for m in (strength_m if strength_m and strength_m.group(0) in usage else None, qty_m):
+def _name_in(text: str, find_names: NameFinder | None) -> str | None:
+    """The drug name a cell starts a medication with: a product name with its form (苯磺酸氨氯地平片), else the
+    name the lexicon finds (络活喜, Prilosec, Insulin glargine)."""
+    m = _NAME.search(text)
+    spans = list(find_names(text)) if find_names is not None else []
+    if m and (not spans or any(m.start() <= a < m.end() or a <= m.start() < b for a, b in spans)):
+        return m.group(1)
+    if spans:
+        a, b = spans[0]
+        # Keep a form word written right after the name (络活喜片), not the amount.
+        tail = re.match(_FORM, text[b:])
+        return text[a : b + (tail.end() if tail else 0)].strip()
+    return None
+
+
+def _is_usage(text: str) -> bool:
+    return bool(_USAGE_LABEL.search(text) or normalise_frequency(text) or ROUTE.search(text) or _DOSE.match(text))
+
+
+@dataclass
+class _Item:
+    """One medication being assembled: the line(s) that name it and the usage line(s) attached to it."""
+
+    name: str
+    head: str  # the text that names it (name, strength, pack quantity)
+    indices: list[int]
+    usage: list[str]
+    quantity: str = ""  # from a table's quantity column
+
+
+def _build(item: _Item, lines: Sequence[OcrLine]) -> Medication:
+    head_after = item.head[item.head.find(item.name) + len(item.name) :] if item.name in item.head else item.head
+    strength_m = STRENGTH.search(head_after)
+    pack_m = _PACK.search(head_after)
+    usage = " ".join(_USAGE_LABEL.sub("", u) for u in item.usage)
+    usage = _GLUED.sub(r"\1 ", _IU_MISREAD.sub(r"\1IU", usage))
+    if not usage:  # one line: what follows the strength and the pack is the usage
+        rest = head_after
+        for m in (strength_m, pack_m):
             if m is not None:
-                usage_left = usage_left.replace(m.group(0), " ", 1)
-    dose_m = _DOSE.search(usage_left)
-    route_m = ROUTE.search(text)
+                rest = rest.replace(m.group(0), " ", 1)
+        usage = _USAGE_LABEL.sub("", rest.strip())
+    quantity = item.quantity
+    if not quantity and pack_m is not None:
+        quantity = (pack_m.group(1) or pack_m.group(2) or "").replace(" ", "")
+    freq = normalise_frequency(usage) or normalise_frequency(item.head)
+    dose_m = _DOSE.search(usage)
+    route_m = ROUTE.search(usage) or ROUTE.search(head_after)
     dur_m = _DURATION.search(usage)
     duration = (dur_m.group(1) or (f"{dur_m.group(2)}d" if dur_m.group(2) else dur_m.group(3)) or "") if dur_m else ""
-    indices = list(row.indices)
+    indices = list(dict.fromkeys(item.indices))
     return Medication(
-        name=name,
-        strength=strength,
+        name=item.name,
+        strength=strength_m.group(0).replace(" ", "") if strength_m else "",
         dose=dose_m.group(1).replace(" ", "") if dose_m else "",
         route=route_m.group(0) if route_m else "",
         frequency_text=freq.text if freq else "",
@@ -196,20 +273,119 @@ def parse_medication(row: Row, lines: Sequence[OcrLine]) -> Medication | None:
         as_needed=bool(freq and freq.as_needed),
         at_night=bool(freq and freq.at_night),
         duration=duration.replace(" ", ""),
-        quantity=qty_m.group(1).replace(" ", "") if qty_m else "",
+        quantity=quantity,
         confidence=min(lines[i].confidence for i in indices),
         boxes=tuple(lines[i].box for i in indices),
         line_indices=tuple(indices),
     )
 
 
-def parse_prescription(lines: Sequence[OcrLine], rows: Sequence[Row]) -> tuple[dict[str, Field], list[Medication]]:
+def parse_medication(row: Row, lines: Sequence[OcrLine], find_names: NameFinder | None = None) -> Medication | None:
+    """A medication from one table row (or one prescription line); None if the row is not one."""
+    text = row.text
+    name = _name_in(row.cells[0], find_names) or _name_in(text, find_names)
+    if name is None or (normalise_frequency(text) is None and STRENGTH.search(text) is None):
+        return None
+    cells = row.cells
+    if len(cells) >= 3:
+        # A table row without titles: name | strength | quantity | usage (dose, route, frequency, duration).
+        qty_m = _QUANTITY.search(" ".join(cells[1:-1]))
+        quantity = qty_m.group(1).replace(" ", "") if qty_m else ""
+        return _build(_Item(name, " ".join(cells[:2]), list(row.indices), [cells[-1]], quantity), lines)
+    return _build(_Item(name, text, list(row.indices), []), lines)
+
+
+def _columns(row: Row, lines: Sequence[OcrLine]) -> list[tuple[float, str]] | None:
+    """(x centre, part) per column title of a medication table's title row; None if the row is not one."""
+    out: list[tuple[float, str]] = []
+    for index, cell in zip(row.indices, row.cells, strict=True):
+        words = [w for w in re.split(r"\s+", cell.strip()) if w]
+        x0, _, x1, _ = lines[index].bbox
+        step = (x1 - x0) / max(1, len(words))
+        for k, word in enumerate(words):  # titles OCR merged into one box: spread them over its width
+            part = next((p for pattern, p in _COLUMN_TITLES if re.fullmatch(pattern, word)), None)
+            if part is not None:
+                out.append((x0 + step * (k + 0.5), part))
+    parts = [p for _, p in out]
+    return out if "name" in parts and len(out) >= 3 else None
+
+
+def _table_item(
+    row: Row, lines: Sequence[OcrLine], columns: list[tuple[float, str]], find_names: NameFinder | None
+) -> _Item | None:
+    """A table row read by its columns' titles: each cell goes to the title nearest its centre."""
+    parts: dict[str, list[str]] = {}
+    for index, cell in zip(row.indices, row.cells, strict=True):
+        x0, _, x1, _ = lines[index].bbox
+        centre = (x0 + x1) / 2
+        part = min(columns, key=lambda c: abs(c[0] - centre))[1]
+        parts.setdefault(part, []).append(cell)
+    name_cell = " ".join(parts.get("name", []))
+    name = _name_in(name_cell, find_names) if name_cell else None
+    if name is None:
+        return None
+    head = f"{name_cell} {' '.join(parts.get('strength', []))}"
+    usage = " ".join(" ".join(parts.get(p, [])) for p in ("dose", "frequency", "route", "duration", "usage"))
+    quantity = " ".join(parts.get("quantity", [])).replace(" ", "")
+    return _Item(name, head, list(row.indices), [usage], quantity)
+
+
+def parse_prescription(
+    lines: Sequence[OcrLine], rows: Sequence[Row], find_names: NameFinder | None = None
+) -> tuple[dict[str, Field], list[Medication]]:
+    """The header fields and one medication per prescribed drug, whatever the layout: a table (read by its
+    column titles where it has them), a drug line with its usage on the next line(s) ("用法：5mg qd 口服",
+    "Sig: 1 tab po bid"), two columns of such blocks, or one line per drug."""
     fields = parse_header(lines, rows)
-    meds = []
+    built: list[_Item | Medication] = []
+    columns: list[tuple[float, str]] | None = None
+    pending: list[_Item] = []  # the drug(s) of the last naming row, waiting for their usage lines
     for row in rows:
-        if re.search(r"药品名称|用法用量|姓\s*名|诊\s*断|医\s*师", row.text):
-            continue  # the table's header row and the prescription header are not medications
-        med = parse_medication(row, lines)
-        if med is not None:
+        if columns is None and re.search(r"药品名称|名称", row.text):
+            columns = _columns(row, lines)
+            if columns is not None:
+                continue
+        if columns is not None and len(row.cells) >= 3:
+            found = _table_item(row, lines, columns, find_names)
+            if found is not None:
+                built.append(found)
+                pending = []
+                continue
+        if _SKIP.search(row.text):
+            pending = []
+            continue  # the table's title row and the prescription header are not medications
+        names = [_name_in(cell, find_names) for cell in row.cells]
+        if len(row.cells) >= 3 and names[0] is not None and columns is None:
+            med_row = parse_medication(row, lines, find_names)
+            if med_row is not None:
+                built.append(med_row)
+                pending = []
+                continue
+        if any(names):
+            if len(row.cells) >= 2 and all(names):  # two columns: one drug per cell
+                pending = [_Item(n, c, [i], []) for n, c, i in zip(names, row.cells, row.indices, strict=True) if n]
+            else:
+                first = next(n for n in names if n)
+                pending = [_Item(first, row.text, list(row.indices), [])]
+            built += pending
+            continue
+        if pending and _is_usage(row.text):
+            targets = [p for p in pending if normalise_frequency(p.head) is None]
+            if not targets:
+                pending = []
+                continue
+            if len(targets) > 1 and len(row.cells) == len(targets):
+                for item, cell, index in zip(targets, row.cells, row.indices, strict=True):
+                    item.usage.append(cell)
+                    item.indices.append(index)
+            else:
+                targets[-1].usage.append(row.text)
+                targets[-1].indices += list(row.indices)
+            continue
+        pending = []
+    meds: list[Medication] = []
+    for entry in built:
+        med = entry if isinstance(entry, Medication) else _build(entry, lines)
+        if med.frequency or med.strength or med.dose:
             meds.append(med)
     return fields, meds

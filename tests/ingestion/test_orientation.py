@@ -77,7 +77,9 @@ def test_upside_down_share_weighs_lines_by_width() -> None:
 def test_the_real_engine_reports_what_its_line_classifier_saw(
     name: str, upside_down: bool, engine: RapidOcrEngine
 ) -> None:
-    """The engine runs RapidOCR's own steps: the same lines as its `__call__`, plus the classifier's verdict."""
+    """The engine runs RapidOCR's own steps plus the classifier's verdict: on an upright page the same lines as its
+    `__call__`; on an upside-down one the lines are read as they stand (the pipeline then turns the page and reads
+    it again), so only the verdict is compared."""
     page = next(p for p in PAGES if p.name == name)
     image = Image.open(page.path).convert("RGB")
     result = engine.recognize(image)
@@ -86,4 +88,6 @@ def test_the_real_engine_reports_what_its_line_classifier_saw(
     with lock:
         out = model(_bgr(image), use_det=True, use_cls=True, use_rec=True)
     theirs = {quad_from_points(b.tolist()) for b, s in zip(out.boxes, out.scores, strict=True) if s >= 0.9}
-    assert theirs and theirs <= {line.box for line in result.lines}
+    assert theirs
+    if not upside_down:
+        assert theirs <= {line.box for line in result.lines}

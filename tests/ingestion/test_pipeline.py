@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+from pathlib import Path
 
 import pytest
 from PIL import Image
@@ -17,7 +18,7 @@ from ingestion.ocr.rapid import RapidOcrConfig, RapidOcrEngine, rapidocr_params,
 from ingestion.pipeline import OcrPipeline, build_pipeline
 from tests.ingestion.conftest import PAGES, cer
 
-STAGES = {"decode", "orient", "ocr", "layout", "fields", "mentions", "total"}
+STAGES = {"decode", "orient", "ocr", "layout", "fields", "mentions", "confirmation", "total"}
 
 
 @pytest.mark.slow
@@ -95,3 +96,29 @@ def test_cuda_is_picked_by_itself(monkeypatch: pytest.MonkeyPatch) -> None:
     assert params["EngineConfig.onnxruntime.use_cuda"] is True
     assert rapidocr_params("cpu", 2)["EngineConfig.onnxruntime.use_cuda"] is False
     assert RapidOcrEngine(RapidOcrConfig(device="cpu", threads=3)).threads == 3
+
+
+@pytest.mark.slow
+def test_a_recogniser_model_of_ones_own_is_used(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """RXLENS_OCR_REC_MODEL_PATH swaps the recogniser for a local ONNX file (here a copy of the bundled one under
+    another name, so the test needs no download); a path that is no file is refused with what to set."""
+    import shutil
+
+    import rapidocr
+
+    bundled = Path(rapidocr.__file__).parent / "models" / "PP-OCRv6_rec_small.onnx"
+    own = tmp_path / "my_rec.onnx"
+    shutil.copy(bundled, own)
+    monkeypatch.setenv("RXLENS_OCR_REC_MODEL_PATH", str(own))
+    monkeypatch.setenv("RXLENS_OCR_DEVICE", "cpu")
+    engine = build_pipeline(ocr_config(Settings())).engine  # type: ignore[call-arg]
+    assert isinstance(engine, RapidOcrEngine) and engine.config.rec_model_path == str(own)
+    model, _ = engine._model()
+    assert Path(model.cfg.Rec.model_path) == own
+    img = Image.new("RGB", (400, 100), "white")
+    from PIL import ImageDraw
+
+    ImageDraw.Draw(img).text((20, 30), "Sig 5 mg qd", fill="black", font_size=36)
+    assert "qd" in " ".join(line.text for line in engine.recognize(img).lines)
+    with pytest.raises(OcrUnavailable, match="RXLENS_OCR_REC_MODEL_PATH"):
+        RapidOcrEngine(RapidOcrConfig(device="cpu", rec_model_path=str(tmp_path / "missing.onnx"))).warm_up()

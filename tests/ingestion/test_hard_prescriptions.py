@@ -1,0 +1,204 @@
+"""Hard prescriptions: usage lines attached to their drug whatever the layout, short handwritten lines read the
+right way up (real OCR on rendered images), and doses a drug is not made in flagged for confirmation."""
+
+from __future__ import annotations
+
+import io
+import json
+
+import pytest
+from PIL import Image, ImageDraw, ImageFont
+
+from evals.render.handwriting import _hand_font
+from evals.render.pages import font_files
+from ingestion.confirmation import CONFIRM_BELOW, review_medication
+from ingestion.document import DrugOnPage, Medication, ParsedDocument
+from ingestion.fields.prescription import NameFinder, parse_prescription
+from ingestion.fields.text import make_rows
+from ingestion.mentions import MentionFinder
+from ingestion.ocr.base import OcrLine, quad_from_rect
+from ingestion.ocr.rapid import RapidOcrEngine
+from ingestion.pipeline import OcrPipeline
+
+
+@pytest.fixture(scope="module")
+def names(mention_finder: MentionFinder) -> NameFinder:
+    def spans(text: str) -> list[tuple[int, int]]:
+        return [(m.start, m.end) for m in mention_finder.find_mentions(text) if m.recognized and m.ingredients]
+
+    return spans
+
+
+def _page(*rows: tuple[str, ...]) -> tuple[list[OcrLine], list[list[int]]]:
+    """Lines laid out as rows of cells (each cell 400 px wide), one visual row per tuple."""
+    lines: list[OcrLine] = []
+    grouped: list[list[int]] = []
+    for r, cells in enumerate(rows):
+        grouped.append([])
+        for c, text in enumerate(cells):
+            grouped[-1].append(len(lines))
+            lines.append(OcrLine(text, 0.95, quad_from_rect(60 + 460 * c, 40 * r, 440 + 460 * c, 40 * r + 30)))
+    return lines, grouped
+
+
+def _parse(names: NameFinder, *rows: tuple[str, ...]) -> list[Medication]:
+    lines, grouped = _page(*rows)
+    return parse_prescription(lines, make_rows(lines, grouped), names)[1]
+
+
+def test_usage_on_the_next_line_belongs_to_the_drug_above(names: NameFinder) -> None:
+    meds = _parse(
+        names,
+        ("临床诊断：高血压",),
+        ("1. 苯磺酸氨氯地平片 5mg×28片",),
+        ("用法：5mg qd 口服",),
+        ("2. 立普妥 20mg×14片",),
+        ("用法：1片 qn 口服 共14天",),
+    )
+    got = [(m.name, m.strength, m.dose, m.frequency, m.route, m.duration, m.quantity) for m in meds]
+    assert got == [
+        ("苯磺酸氨氯地平片", "5mg", "5mg", "qd", "口服", "", "28片"),
+        ("立普妥", "20mg", "1片", "qn", "口服", "14天", "14片"),
+    ]
+    assert meds[0].line_indices == (1, 2)  # both lines' boxes, for the page to highlight
+
+
+def test_two_columns_pair_each_usage_with_the_drug_above_it(names: NameFinder) -> None:
+    meds = _parse(
+        names,
+        ("呋塞米片 20mg×7片", "波立维 75mg×28片"),
+        ("用法：20mg qd 口服 共7天", "用法：75mg qd 口服"),
+    )
+    assert [(m.name, m.dose, m.frequency, m.duration) for m in meds] == [
+        ("呋塞米片", "20mg", "qd", "7天"),
+        ("波立维", "75mg", "qd", ""),
+    ]
+
+
+def test_handwritten_english_sig_line(names: NameFinder) -> None:
+    meds = _parse(
+        names, ("Rx",), ("Prilosec 20 mg #14",), ("Sig: 1 cap po bid x7d",), ("Lantus",), ("Sig 12 units qhs",)
+    )
+    assert [(m.name, m.strength, m.dose, m.frequency, m.duration, m.quantity) for m in meds] == [
+        ("Prilosec", "20mg", "1cap", "bid", "7d", "14"),
+        ("Lantus", "", "12units", "qn", "", ""),
+    ]
+
+
+def test_a_table_is_read_by_its_column_titles(names: NameFinder) -> None:
+    lines = []
+    titles = ["药品名称", "规格", "单次量", "频次", "途径", "天数", "总量"]
+    xs = [60, 330, 450, 540, 620, 700, 800]
+    rows: list[list[int]] = []
+    for r, cells in enumerate([titles, ["华法林钠片", "3mg", "3mg", "qd", "口服", "7天", "7片"]]):
+        rows.append([])
+        for x, text in zip(xs, cells, strict=True):
+            rows[-1].append(len(lines))
+            lines.append(OcrLine(text, 0.95, quad_from_rect(x + 6, 54 * r, x + 6 + 14 * len(text), 54 * r + 24)))
+    meds = parse_prescription(lines, make_rows(lines, rows), names)[1]
+    assert [(m.name, m.strength, m.dose, m.frequency, m.route, m.duration, m.quantity) for m in meds] == [
+        ("华法林钠片", "3mg", "3mg", "qd", "口服", "7天", "7片")
+    ]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("face", ["handwriting", "printed"])
+def test_qd_alone_on_a_short_line_is_read_right_way_up(face: str) -> None:
+    """RapidOCR's per-line 0/180 classifier turns short crops over: in both faces below its own pipeline reads
+    "qd" as "pb" (checked with rapidocr 3.10). Lines are read as they stand; the page's direction is decided once
+    for the whole page (ingestion.orientation), so "pb" written as "pb" stays "pb"."""
+    if face == "handwriting":
+        font = _hand_font("zh", 44, 1)  # LXGW WenKai Light
+    else:
+        path, index = font_files()[0]
+        font = ImageFont.truetype(path, 40, index=index)
+    engine = RapidOcrEngine()
+    for texts in (["qd", "bid", "po"], ["pb"]):
+        img = Image.new("RGB", (600, 80 + 90 * len(texts)), "white")
+        draw = ImageDraw.Draw(img)
+        for k, text in enumerate(texts):
+            draw.text((60, 40 + 90 * k), text, font=font, fill=(20, 20, 30))
+        assert [line.text for line in engine.recognize(img).lines] == texts
+
+
+def _printed_prescription(lines: list[str]) -> bytes:
+    img = Image.new("RGB", (900, 120 + 60 * len(lines)), "white")
+    path, index = font_files()[0]
+    font = ImageFont.truetype(path, 30, index=index)
+    draw = ImageDraw.Draw(img)
+    for k, text in enumerate(lines):
+        draw.text((50, 40 + 60 * k), text, font=font, fill=(20, 20, 20))
+    buf = io.BytesIO()
+    img.save(buf, "PNG")
+    return buf.getvalue()
+
+
+@pytest.mark.slow
+def test_a_strength_the_drug_is_not_made_in_is_flagged_for_confirmation(pipeline: OcrPipeline) -> None:
+    data = _printed_prescription(
+        [
+            "处方笺",
+            "临床诊断：高脂血症",
+            "阿托伐他汀钙片 2mg×14片",
+            "用法：2mg qn 口服",
+            "苯磺酸氨氯地平片 5mg×28片",
+            "用法：5mg qd 口服",
+        ]
+    )
+    doc = pipeline.read(data, "rx.png")
+    out = json.loads(json.dumps(doc.to_json(), ensure_ascii=False))
+    assert out["doc_type"] == "prescription"
+    by_name = {m["name"]: m for m in out["medications"]}
+    atorvastatin, amlodipine = by_name["阿托伐他汀钙片"], by_name["苯磺酸氨氯地平片"]
+    assert atorvastatin["needs_confirmation"] is True
+    assert atorvastatin["field_confidence"]["strength"] < CONFIRM_BELOW
+    assert atorvastatin["field_confidence"]["dose"] < CONFIRM_BELOW
+    assert amlodipine["needs_confirmation"] is False
+    assert min(amlodipine["field_confidence"].values()) >= CONFIRM_BELOW
+    drugs = {d["ingredients"][0]: d for d in out["drugs"]}
+    assert drugs["atorvastatin"]["needs_confirmation"] is True
+    assert drugs["amlodipine"]["needs_confirmation"] is False
+    assert any("atorvastatin is made in" in w and "20 mg" in w for w in out["warnings"])
+    back = ParsedDocument.from_json(out).to_json()  # what the API stores and serves again
+    assert back["medications"] == out["medications"] and back["drugs"] == out["drugs"]
+
+
+@pytest.mark.parametrize(
+    ("name", "strength", "dose", "flagged"),
+    [
+        ("苯磺酸氨氯地平片", "5mg", "5mg", False),
+        ("苯磺酸氨氯地平片", "5mcg", "5mcg", True),  # mcg written for mg
+        ("Lipitor", "20mg", "40mg", False),  # two tablets
+        ("Lipitor", "20mg", "200mg", True),
+        ("优甲乐", "50μg", "1片", False),
+        ("盐酸二甲双胍片", "0.5g", "0.5g", False),
+    ],
+)
+def test_strengths_and_doses_are_checked_against_what_the_drug_is_made_in(
+    mention_finder: MentionFinder, name: str, strength: str, dose: str, flagged: bool
+) -> None:
+    med = Medication(name, strength=strength, dose=dose, frequency="qd", frequency_text="qd", confidence=0.97)
+    checked, ingredients, warnings = review_medication(med, mention_finder, prescription=True)
+    assert ingredients
+    assert checked.needs_confirmation is flagged
+    assert bool(warnings) is flagged
+
+
+def test_a_frequency_read_with_9_for_q_is_kept_but_flagged(names: NameFinder, mention_finder: MentionFinder) -> None:
+    lines, grouped = _page(("立普妥 10mg×14片",), ("Sig: 1片 9d 口服",))
+    med = parse_prescription(lines, make_rows(lines, grouped), names)[1][0]
+    assert (med.frequency, med.frequency_text) == ("qd", "9d")
+    checked, _, _ = review_medication(med, mention_finder, prescription=True)
+    assert checked.needs_confirmation and checked.field_confidence["frequency"] < CONFIRM_BELOW
+
+
+def test_documents_stored_before_confirmation_flags_still_load() -> None:
+    med = Medication("阿托伐他汀钙片", strength="20mg", confidence=0.9, needs_confirmation=True,
+                     field_confidence={"strength": 0.3})  # fmt: skip
+    old = med.to_json()
+    del old["needs_confirmation"], old["field_confidence"]
+    back = Medication.from_json(old)
+    assert back.needs_confirmation is False and back.field_confidence == {}
+    assert Medication.from_json(med.to_json()) == med
+    drug_json = {"text": "阿托伐他汀", "ingredients": ["atorvastatin"], "bbox": [], "lines": [], "role": "subject"}
+    assert DrugOnPage.from_json(drug_json).needs_confirmation is False
