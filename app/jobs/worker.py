@@ -99,7 +99,8 @@ class IngestWorker:
             self._fail(job, e)
             return None
         except Exception as e:
-            log.exception("job %s failed on attempt %d", job.id, job.attempts)
+            # The type only: a database error's text can quote the row it was writing (the reading, the image).
+            log.error("job %s failed on attempt %d: %s", job.id, job.attempts, type(e).__name__)
             return self._retry(task, job, e)
         self.store.finish(replace(job, status="done", document_id=row.id, created=created))
         return row.id
@@ -109,7 +110,9 @@ class IngestWorker:
             self._fail(job, JobFailed(f"Reading the upload failed {job.attempts} times; try again later."))
             return None
         self.store.requeue(job)
-        raise task.retry(countdown=2 ** (job.attempts - 1), max_retries=self.settings.job_max_attempts, exc=error)
+        # Celery logs the retry's reason: its class name, never its text (see run()).
+        reason = JobFailed(f"attempt {job.attempts} failed: {type(error).__name__}")
+        raise task.retry(countdown=2 ** (job.attempts - 1), max_retries=self.settings.job_max_attempts, exc=reason)
 
     def _fail(self, job: Job, error: RxLensError) -> None:
         self.store.finish(replace(job, status="failed", error_code=error.code, error_message=error.message))
