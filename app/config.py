@@ -49,7 +49,10 @@ class Settings(BaseSettings):
 
     # ---- the HTTP service ---------------------------------------------------------------------------
     database_url: str | None = Field(
-        None, description="SQLAlchemy URL of the user-data database; default sqlite under var_dir (WAL mode)."
+        None,
+        description="SQLAlchemy URL of the user-data database (documents, their chunks and vectors, conversations); "
+        "default sqlite under var_dir (WAL mode). postgresql+psycopg://user:password@host:5432/db shares one database "
+        "between API processes and workers: any node serves any owner. Migrated to the newest schema on opening.",
     )
     api_keys: str = Field(
         "",
