@@ -27,6 +27,7 @@ if TYPE_CHECKING:
     from app.api.limits import RateLimiter
     from app.jobs import JobQueue
     from app.ocr_gate import OcrGate
+    from app.owner_indexes import StoredDocumentIndexes
     from app.persistence.database import Database
     from app.persistence.repositories import ChunkRepository, ConversationRepository, DocumentRepository
     from ingestion.pipeline import OcrPipeline
@@ -70,8 +71,15 @@ class Components:
     def retriever(self) -> HybridRetriever:
         from app.retrieval import get_retriever
 
-        # Owners' chunks and vectors live in the user database: any node serves any owner.
-        return get_retriever(self.settings, self.kb, self.chunks)
+        return get_retriever(self.settings, self.kb, self.owner_indexes)
+
+    @cached_property
+    def owner_indexes(self) -> StoredDocumentIndexes:
+        """Owners' chunks and vectors live in the user database (any node serves any owner); this node keeps a
+        bounded in-memory index of recently served owners. Shared by the retriever and the document library."""
+        from app.retrieval import owner_indexes_for
+
+        return owner_indexes_for(self.settings, self.chunks)
 
     @cached_property
     def chain(self) -> AnswerChain:
@@ -141,7 +149,7 @@ class Components:
             self.ocr_gate,
             lambda: self.lexicon,
             self.metrics,
-            lambda: self.retriever.documents,
+            lambda: self.owner_indexes,
         )
 
     @cached_property

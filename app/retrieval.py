@@ -27,17 +27,21 @@ def embedder_for(settings: Settings) -> Embedder:
     return get_embedder(settings.embedder, settings.embedding_cache_size)
 
 
-def _document_indexes(settings: Settings, store: ChunkStore | None) -> DocumentIndexes:
-    if store is not None:
-        return StoredDocumentIndexes(
-            store,
-            embedder_for(settings),
-            settings.hnsw_threshold,
-            settings.faiss_gpu,
-            max_loaded=settings.owner_indexes_in_memory,
-            max_loaded_bytes=settings.owner_indexes_memory_mb * 2**20,
-            legacy_root=settings.owner_index_dir,
-        )
+def owner_indexes_for(settings: Settings, store: ChunkStore) -> StoredDocumentIndexes:
+    """Owners' document indexes kept in `store` (the user database), with this node's bounded in-memory copies.
+    Needs only the embedder, not the knowledge base's index: an OCR worker stores and indexes documents with it."""
+    return StoredDocumentIndexes(
+        store,
+        embedder_for(settings),
+        settings.hnsw_threshold,
+        settings.faiss_gpu,
+        max_loaded=settings.owner_indexes_in_memory,
+        max_loaded_bytes=settings.owner_indexes_memory_mb * 2**20,
+        legacy_root=settings.owner_index_dir,
+    )
+
+
+def _file_indexes(settings: Settings) -> DocumentIndexes:
     return DocumentIndexes(
         settings.owner_index_dir,
         embedder_for(settings),
@@ -48,14 +52,15 @@ def _document_indexes(settings: Settings, store: ChunkStore | None) -> DocumentI
     )
 
 
-def get_retriever(settings: Settings, kb: KnowledgeBase, store: ChunkStore | None = None) -> HybridRetriever:
-    """The shared retriever for this KB, embedder, index directory and chunk store (raises IndexMissing /
-    IndexMismatch). With a store (the service: the user database) owners' chunks live there and each node keeps
-    their indexes as a bounded cache; without one (command line, evaluations) in files under the index directory.
+def get_retriever(settings: Settings, kb: KnowledgeBase, documents: DocumentIndexes | None = None) -> HybridRetriever:
+    """The shared retriever for this KB, embedder, index directory and owners' indexes (raises IndexMissing /
+    IndexMismatch). The service passes `owner_indexes_for(settings, store)` (owners' chunks in the user database,
+    a bounded cache per node); without it (command line, evaluations) owners' indexes are files under the index
+    directory.
 
     Add and delete uploaded documents through `retriever.documents`, so the retriever sees the change.
     """
-    key = (str(kb.path), settings.embedder, str(settings.index_dir), id(store) if store is not None else 0)
+    key = (str(kb.path), settings.embedder, str(settings.index_dir), id(documents) if documents is not None else 0)
     with _LOCK:
         retriever = _RETRIEVERS.get(key)
         if retriever is None:
@@ -65,7 +70,7 @@ def get_retriever(settings: Settings, kb: KnowledgeBase, store: ChunkStore | Non
                 kb_index,
                 embedder,
                 Bm25Tokenizer.for_knowledge_base(kb),
-                documents=_document_indexes(settings, store),
+                documents=documents if documents is not None else _file_indexes(settings),
                 classes_of=kb.classes_of,
                 class_parents=class_parents(kb.class_children),
                 candidates=settings.retrieval_candidates,
