@@ -133,6 +133,7 @@ class DocumentLibrary:
         existing = await run_in_threadpool(self.repository.find_by_sha256, owner, sha256)
         if existing is not None:
             self.metrics.cache_hits.inc()
+            await run_in_threadpool(self._index_if_missing, owner, existing)
             return existing, False
         # Read for /v1/ocr before: the stored row becomes the only copy.
         reading = self._recall(owner, sha256, forget=True)
@@ -162,6 +163,8 @@ class DocumentLibrary:
         )
         if created and self._index is not None:
             await run_in_threadpool(self._index_document, owner, row)
+        elif not created:
+            await run_in_threadpool(self._index_if_missing, owner, row)
         log.info("stored document: %d bytes, type %s, created %s", len(data), row.doc_type, created)
         return row, created
 
@@ -169,6 +172,14 @@ class DocumentLibrary:
         """Each field of a stored document becomes retrievable by its owner, and by no one else."""
         indexes = self._index() if self._index is not None else None
         if indexes is not None:
+            indexes.add_document(owner, self._chunks(owner, row))
+
+    def _index_if_missing(self, owner: str, row: DocumentRow) -> None:
+        """Index a stored document that has no chunks in the database: its first upload was committed by a process
+        killed (or failing) before indexing it, and this upload again (a retried job, say) is the repair, without
+        waiting for a restart's reconciliation."""
+        indexes = self._index() if self._index is not None else None
+        if isinstance(indexes, StoredDocumentIndexes) and not self.repository.has_chunks(owner, row.id):
             indexes.add_document(owner, self._chunks(owner, row))
 
     def _chunks(self, owner: str, row: DocumentRow) -> list[Chunk]:

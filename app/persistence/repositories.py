@@ -124,6 +124,15 @@ class DocumentRepository:
                 out.setdefault(owner, set()).add(document_id)
         return out
 
+    def has_chunks(self, owner: str, document_id: str) -> bool:
+        with self.db.transaction() as s:
+            found = s.scalar(
+                select(DocumentChunkRow.id)
+                .where(DocumentChunkRow.owner == owner, DocumentChunkRow.document_id == document_id)
+                .limit(1)
+            )
+        return found is not None
+
     def get(self, owner: str, document_id: str) -> DocumentRow:
         with self.db.transaction() as s:
             row = s.scalars(

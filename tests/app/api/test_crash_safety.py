@@ -180,3 +180,20 @@ def test_reconciliation_repairs_an_index_that_disagrees_with_the_database(
         assert components.library.reconcile() == (2, 1)
         assert indexes.documents("local") == docs
         assert not leftover.exists()
+
+
+@pytest.mark.slow
+def test_the_same_upload_again_indexes_a_stored_document_that_has_no_chunks(make_app: AppFactory) -> None:
+    """A process killed between a document's commit and its indexing (an OCR worker, say): the upload retried
+    (its job run again, or the user sending the photo again) indexes the stored document, before any restart."""
+    app = make_app()
+    with TestClient(app) as c:
+        assert app.state.ready.wait(180)
+        upload = {"file": ("a.png", photo(9), "image/png")}
+        doc = c.post("/v1/documents", files=upload).json()["id"]
+        components = app.state.components
+        assert components.chunks.delete_document("local", doc) > 0  # as if killed before indexing
+        assert components.owner_indexes.documents("local") == set()
+        again = c.post("/v1/documents", files=upload)
+        assert again.status_code == 200 and again.json()["id"] == doc
+        assert components.owner_indexes.documents("local") == {doc}
