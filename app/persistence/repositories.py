@@ -212,6 +212,13 @@ def _forget_quotes(s: Session, owner: str, document_id: str) -> None:
             message.content, message.result = without_document(message.content, message.result, document_id)
 
 
+def _quoted_documents(result: dict[str, Any]) -> list[str]:
+    """The documents a stored answer cites or quotes a statement of."""
+    cited = [c.get("document_id") for c in result.get("citations", [])]
+    stated = [st.get("document_id") for pair in result.get("asked", []) for st in pair.get("document_statements", [])]
+    return [d for d in [*cited, *stated] if isinstance(d, str) and d]
+
+
 @dataclass(frozen=True)
 class RecordedExchange:
     """What `record_exchange` stored: the conversation, its whole medication list after the merge, and the answer
@@ -308,15 +315,17 @@ class ConversationRepository:
             merged = merge_medications(row.medications or [], medications, max_medications)
             if merged != row.medications:
                 row.medications = merged
-            # FOR SHARE: a deletion of these documents waits until this answer is committed, then redacts it.
+            # The turn's documents and any other the answer quotes (found by searching the owner's documents).
+            # FOR SHARE: a deletion of one of them waits until this answer is committed, then redacts it.
+            quoted = list(dict.fromkeys([*document_ids, *_quoted_documents(result)]))
             present = set(
                 s.scalars(
                     select(DocumentRow.id)
-                    .where(DocumentRow.owner == owner, DocumentRow.id.in_(list(document_ids)))
+                    .where(DocumentRow.owner == owner, DocumentRow.id.in_(quoted))
                     .with_for_update(read=True)
                 )
             )
-            for gone in dict.fromkeys(d for d in document_ids if d not in present):
+            for gone in (d for d in quoted if d not in present):
                 answer, result = without_document(answer, result, gone)
             kept = [d for d in document_ids if d in present]
             s.flush()

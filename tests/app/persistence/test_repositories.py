@@ -171,6 +171,11 @@ def test_an_answer_quoting_a_deleted_document_is_stored_without_the_quote(databa
     assert quote not in stored[1].content and quote not in str(stored[1].result)
     assert stored[0].document_ids == []
     assert recorded.answer == stored[1].content
+    # Quoted without being the turn's document (found by a search of the owner's documents): the same.
+    again = conversations.record_exchange(
+        "alice", None, question="我保存的说明书怎么说？", document_ids=[], answer=answer, result=result, medications=[]
+    )
+    assert quote not in again.answer and quote not in str(again.result)
 
 
 def test_an_answer_stored_during_a_deletion_waits_for_it_and_is_stored_without_the_quote(
