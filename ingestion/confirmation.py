@@ -2,17 +2,19 @@
 context doubts the value, and `needs_confirmation` on the rows and drugs below `CONFIRM_BELOW`.
 
 The medical context, after MinerU's prescription mode:
-- the drug name: recognised by the lexicon (a name it had to correct, 安禄地平 -> 氨氯地平, is as sure as the
-  correction; a name it does not know at all gets `UNKNOWN_NAME`);
+- the drug name: recognised by the lexicon (a name it had to correct, 安禄地平 -> 氨氯地平, gets at most
+  `CORRECTED`; a name it does not know at all `UNKNOWN_NAME`);
 - the strength: one the drug is made in (`ingestion.fields.strengths`; 2 mg atorvastatin or 5 mcg amlodipine
   is not), and the dose: half to four times a strength it is made in;
-- the frequency: a prescription row whose usage matches none of the frequency grammar's forms is in doubt.
+- the frequency: a prescription row whose usage matches none of the frequency grammar's forms is in doubt, as is
+  a prescription row with no dose, or a dose of more than `MAX_UNITS_PER_DOSE` units.
 Each field starts from the OCR confidence of the row's weakest line; a failed check caps it at `DOUBTFUL`.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import re
 from collections.abc import Sequence
 
 from ingestion.document import DrugOnPage, Medication
@@ -23,6 +25,9 @@ from ingestion.mentions import MentionFinder
 CONFIRM_BELOW = 0.8  # a field with less confidence than this is shown to the user to confirm
 DOUBTFUL = 0.3  # the confidence of a value a medical check contradicts
 UNKNOWN_NAME = 0.4  # a row whose name the lexicon does not recognise
+MAX_UNITS_PER_DOSE = 100  # insulin and heparin doses in units: more at once is a misread ("121U" for "12IU")
+_UNITS = re.compile(r"(\d+(?:\.\d+)?)\s*(?:IU|U|units?|单位)", re.I)
+CORRECTED = 0.6  # a name the lexicon recognised only by correcting it (安禄地平 -> 氨氯地平)
 
 
 def _made_in(ingredient: str) -> str:
@@ -42,7 +47,7 @@ def review_medication(
     if mentions:
         mention = mentions[0]
         ingredients = mention.ingredients
-        conf["name"] = min(base, mention.confidence) if mention.corrected_from else base
+        conf["name"] = min(base, mention.confidence, CORRECTED) if mention.corrected_from else base
     elif finder is not None:
         conf["name"] = min(base, UNKNOWN_NAME)
     for key, text, is_dose in (("strength", med.strength, False), ("dose", med.dose, True)):
@@ -57,7 +62,13 @@ def review_medication(
                     f"Check the {what} '{text}' of {med.name}: {ingredient} is made in {_made_in(ingredient)}; "
                     "a misread digit or unit (2 mg for 20 mg, mcg for mg) is likely."
                 )
+    units = _UNITS.fullmatch(med.dose.strip()) if med.dose else None
+    if units and float(units.group(1)) > MAX_UNITS_PER_DOSE:
+        conf["dose"] = min(base, DOUBTFUL)
+        warnings.append(f"Check the dose '{med.dose}' of {med.name}: more than {MAX_UNITS_PER_DOSE} units at once.")
     if prescription:
+        if not med.dose:  # every prescribed row states how much; none read means part of the row was lost
+            conf["dose"] = min(base, DOUBTFUL)
         freq = normalise_frequency(med.frequency_text) if med.frequency else None
         conf["frequency"] = base if freq is not None and not freq.repaired else min(base, DOUBTFUL)
     flagged = any(v < CONFIRM_BELOW for v in conf.values())

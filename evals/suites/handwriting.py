@@ -4,8 +4,10 @@ line, a table with a column per usage part, two columns), rendered by `evals.ren
 Per subset and overall: drug recall (the truth's drug among the page's recognised drugs), the medication row
 found for it, strength and dose exact match (same amount and unit; 0.5 g = 500 mg, 1# = 1 片 = 1 tab), frequency
 (normalised code), duration (days), quantity (count), document type, header fields (value within 10% CER) and
-CER. A field is wrong when its row is missing. Primary metric: the mean of drug recall, strength, dose and
-frequency over all pages ("prescription_accuracy").
+CER. A field is wrong when its row is missing. Confirmation: of the medications read wrong (a field wrong or the
+row missing), the share whose row is marked `needs_confirmation` (recall); of those read right, the share marked
+anyway (burden); and the share of all that are wrong and not marked (unflagged errors). Primary metric: the mean
+of drug recall, strength, dose and frequency over all pages ("prescription_accuracy").
 """
 
 from __future__ import annotations
@@ -128,6 +130,16 @@ class HandwritingEvaluator(Evaluator):
                 add("header_field_accuracy", ok, truth=f"{key}={value}", got=got_fields.get(key))
             for t, row in zip(p.truth["medications"], rows, strict=True):
                 add("drug_recall", t["drug"] in found, truth=t["name"], got=sorted(found))
+                wrong = row is None or not (
+                    (not t["strength"] or amount_key(row.strength) == amount_key(t["strength"]))
+                    and amount_key(row.dose) == amount_key(t["dose"])
+                    and row.frequency == t["frequency"]
+                    and t["drug"] in set(lexicon.resolve(row.name).ingredients)
+                )
+                flagged = row is not None and row.needs_confirmation
+                for g in groups:
+                    counts[g]["confirmation_recall" if wrong else "confirmation_burden"].append(float(flagged))
+                    counts[g]["unflagged_error_rate"].append(float(wrong and not flagged))
                 add("medication_row_found", row is not None, truth=t["name"])
                 if t["strength"]:
                     got = row.strength if row else None
@@ -158,7 +170,8 @@ class HandwritingEvaluator(Evaluator):
                     continue
                 value = statistics.mean(values)
                 name = key if group == "all" else f"{key}_{group}"
-                metrics.append(Metric(name, value, ds, len(values), {**settings, "subset": group}, key != "cer"))
+                higher = key not in {"cer", "confirmation_burden", "unflagged_error_rate"}
+                metrics.append(Metric(name, value, ds, len(values), {**settings, "subset": group}, higher))
                 cells.append(f"{value:.3f} (n={len(values)})")
             table.append(f"| {group} | " + " | ".join(cells) + " |")
         notes = [f"{len(pages)} pages; mean OCR time {statistics.mean(p.seconds for p in pages):.1f} s per page"]
@@ -177,6 +190,9 @@ class HandwritingEvaluator(Evaluator):
             "quantity_accuracy",
             "doc_type_accuracy",
             "header_field_accuracy",
+            "confirmation_recall",
+            "confirmation_burden",
+            "unflagged_error_rate",
             "cer",
         )
 

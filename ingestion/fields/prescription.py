@@ -186,6 +186,13 @@ _COLUMN_TITLES: tuple[tuple[str, str], ...] = (
     ("用法用量|用法及用量", "usage"),
 )
 
+_HEAD = re.compile(
+    r"^\s*(?:\d{1,2}\s*[.、)]\s*)?([A-Za-z\u4e00-\u9fff][A-Za-z\u4e00-\u9fff. -]{1,24}?)\s*"
+    r"\d+(?:\.\d+)?\s*(?:mg|g|mcg|μg|µg|ug|ml|IU)(?![A-Za-z])",
+    re.I,
+)
+_NOT_A_NAME = re.compile(r"每次|一次|每日|规格|剂量|用量|金额|合计|^(?:Take|Each|Dose|Disp|Qty)\b", re.I)
+
 NameFinder = Callable[[str], Sequence[tuple[int, int]]]
 """Where drug names stand in a text: [start, end) spans (the lexicon's mentions, see `ingestion.pipeline`)."""
 
@@ -202,6 +209,14 @@ def parse_header(lines: Sequence[OcrLine], rows: Sequence[Row]) -> dict[str, Fie
                     fields[name] = make_field(name, m.group(1).strip(), lines, [index])
             if "hospital" not in fields and re.search(r"(医院|卫生院|诊所|卫生服务中心)$", text.strip()):
                 fields["hospital"] = make_field("hospital", text.strip(), lines, [index])
+    for i, line in enumerate(lines):  # a printed label with its value handwritten beside it, read as two lines
+        m = _PAD_LABEL.fullmatch(line.text.strip())
+        if m is None or _PAD_FIELDS[m.group(1).lower()] in fields:
+            continue
+        name = _PAD_FIELDS[m.group(1).lower()]
+        value = _beside(lines, i)
+        if value is not None and _PAD_VALUE[name].fullmatch(lines[value].text.strip()):
+            fields[name] = make_field(name, lines[value].text.strip(), lines, [value])
     if "doctor" not in fields:  # "医师" printed as a label, the signature on the next line
         for i in range(len(lines) - 1):
             name = lines[i + 1].text.strip()
@@ -209,6 +224,29 @@ def parse_header(lines: Sequence[OcrLine], rows: Sequence[Row]) -> dict[str, Fie
                 fields["doctor"] = make_field("doctor", name, lines, [i + 1])
                 break
     return fields
+
+
+_PAD_LABEL = re.compile(r"(Name|Age|Date)\s*[:：;]?", re.I)
+_PAD_FIELDS = {"name": "patient_name", "age": "age", "date": "date"}
+_PAD_VALUE = {
+    "patient_name": re.compile(r"[A-Za-z][A-Za-z.' -]{1,40}"),
+    "age": re.compile(r"\d{1,3}"),
+    "date": re.compile(r"\d{4}\s*-\s*\d{1,2}\s*-\s*\d{1,2}|\d{1,2}/\d{1,2}/\d{2,4}"),
+}
+
+
+def _beside(lines: Sequence[OcrLine], label: int) -> int | None:
+    """The line written just right of a label line, on its level (its box overlaps the label's height)."""
+    _x0, y0, x1, y1 = lines[label].bbox
+    best: tuple[float, int] | None = None
+    for k, other in enumerate(lines):
+        a0, b0, _a1, b1 = other.bbox
+        overlap = min(y1 + (y1 - y0), b1) - max(y0, b0)
+        if k == label or a0 < x1 - 5 or overlap <= 0 or a0 - x1 > 6 * (y1 - y0):
+            continue
+        if best is None or a0 < best[0]:
+            best = (a0, k)
+    return best[1] if best else None
 
 
 def _name_in(text: str, find_names: NameFinder | None) -> str | None:
@@ -223,6 +261,13 @@ def _name_in(text: str, find_names: NameFinder | None) -> str | None:
         # Keep a form word written right after the name (络活喜片), not the amount.
         tail = re.match(_FORM, text[b:])
         return text[a : b + (tail.end() if tail else 0)].strip()
+    # A name the lexicon does not know (a misread "Spironolactore", a brand it lacks) still heads its row when a
+    # strength follows it; the row is kept, and `ingestion.confirmation` asks the user to confirm the name.
+    head = _HEAD.match(text)
+    if head and not _USAGE_LABEL.match(text):
+        name = head.group(1).strip()
+        if not (ROUTE.search(name) or normalise_frequency(name) or _NOT_A_NAME.search(name)):
+            return name
     return None
 
 

@@ -172,6 +172,9 @@ def test_a_strength_the_drug_is_not_made_in_is_flagged_for_confirmation(pipeline
         ("Lipitor", "20mg", "200mg", True),
         ("优甲乐", "50μg", "1片", False),
         ("盐酸二甲双胍片", "0.5g", "0.5g", False),
+        ("盐酸二甲双胍片", "0.5g", "", True),  # a prescribed row with no dose read
+        ("来得时", "", "12IU", False),
+        ("来得时", "", "121U", True),  # "12IU" with its I read as 1
     ],
 )
 def test_strengths_and_doses_are_checked_against_what_the_drug_is_made_in(
@@ -181,7 +184,7 @@ def test_strengths_and_doses_are_checked_against_what_the_drug_is_made_in(
     checked, ingredients, warnings = review_medication(med, mention_finder, prescription=True)
     assert ingredients
     assert checked.needs_confirmation is flagged
-    assert bool(warnings) is flagged
+    assert bool(warnings) is (flagged and bool(dose))
 
 
 def test_a_frequency_read_with_9_for_q_is_kept_but_flagged(names: NameFinder, mention_finder: MentionFinder) -> None:
@@ -202,3 +205,33 @@ def test_documents_stored_before_confirmation_flags_still_load() -> None:
     assert Medication.from_json(med.to_json()) == med
     drug_json = {"text": "阿托伐他汀", "ingredients": ["atorvastatin"], "bbox": [], "lines": [], "role": "subject"}
     assert DrugOnPage.from_json(drug_json).needs_confirmation is False
+
+
+def test_a_name_the_lexicon_does_not_know_keeps_its_row_and_asks_for_confirmation(
+    names: NameFinder, mention_finder: MentionFinder
+) -> None:
+    meds = _parse(names, ("Rx",), ("Xqvrtalon 25 mg #30",), ("Sig: 1 tab po qd",), ("Spironolactore 25 mg",))
+    assert [(m.name, m.strength, m.dose, m.frequency) for m in meds] == [
+        ("Xqvrtalon", "25mg", "1tab", "qd"),
+        ("Spironolactore", "25mg", "", ""),
+    ]
+    unknown, ingredients, _ = review_medication(meds[0], mention_finder, prescription=True)
+    assert ingredients == () and unknown.needs_confirmation and unknown.field_confidence["name"] < CONFIRM_BELOW
+    corrected, ingredients, _ = review_medication(meds[1], mention_finder, prescription=True)
+    assert ingredients == ("spironolactone",) and corrected.field_confidence["name"] < CONFIRM_BELOW
+    assert _parse(names, ("每次 5mg 口服 qd",)) == []  # a usage line alone names no drug
+
+
+def test_an_english_pad_header_value_written_beside_its_label() -> None:
+    lines = [
+        OcrLine("Name:", 0.99, quad_from_rect(60, 140, 130, 165)),
+        OcrLine("Susan Lee", 0.9, quad_from_rect(140, 146, 330, 186)),
+        OcrLine("Age:", 0.99, quad_from_rect(600, 140, 660, 165)),
+        OcrLine("57", 0.9, quad_from_rect(668, 146, 710, 186)),
+        OcrLine("Date:", 0.99, quad_from_rect(60, 200, 130, 225)),
+        OcrLine("2026-11-08", 0.9, quad_from_rect(140, 206, 330, 246)),
+    ]
+    rows = make_rows(lines, [[i] for i in range(len(lines))])
+    fields = parse_prescription(lines, rows)[0]
+    assert {k: f.value for k, f in fields.items()} == {"patient_name": "Susan Lee", "age": "57", "date": "2026-11-08"}
+    assert fields["age"].line_indices == (3,)
