@@ -171,7 +171,21 @@ _GLUED = re.compile(
     re.I,
 )
 _IU_MISREAD = re.compile(r"(\d)\s*[|lI]U\b")  # "12|U": IU with its I read as a bar
-_USAGE_LABEL = re.compile(r"^\s*(?:用\s*法(?:用量)?\s*[:：;.]|[a-z]?Sig\b\s*[:：;.]?|S\s*[:：])\s*", re.I)
+# "Sig:" as handwriting gets read: "Sia:", "Sis", "eSig", "Sig400mg".
+_USAGE_LABEL = re.compile(r"^\s*(?:用\s*法(?:用量)?\s*[:：;.]|[a-z]?Si[gas](?![A-Za-z])\s*[:：;.]?|S\s*[:：])\s*", re.I)
+# Handwritten amounts as the recogniser reads them: o for 0 ("2omg", "1oo mg"), "ma"/"mq" for mg, "mca" for mcg.
+_O_IN_NUMBER = re.compile(r"(?<![A-Za-z])(?:\d[\do]*|o\d[\do]*)(?=\s*(?:mg|mcg|m[aq]|mc[aq]|ml)(?![A-Za-z]))", re.I)
+_MCG_READ = re.compile(r"(?<=\d)\s*mc[aq](?![A-Za-z])", re.I)
+_MG_READ = re.compile(r"(?<=\d)\s*m[aq](?![A-Za-z])", re.I)
+
+
+def repaired_amounts(text: str) -> str:
+    """Latin amounts with the recogniser's usual handwriting misreads put right ("2omg" -> "20mg", "81 ma" ->
+    "81mg", "50 mca" -> "50mcg"); the strength check (`ingestion.confirmation`) still vets the result."""
+    text = _O_IN_NUMBER.sub(lambda m: m.group(0).replace("o", "0").replace("O", "0"), text)
+    return _MG_READ.sub("mg", _MCG_READ.sub("mcg", text))
+
+
 _SKIP = re.compile(r"药品名称|用法用量|姓\s*名|诊\s*断|医\s*师|\bName\s*[:：]|\bDate\s*[:：]")
 
 # Column titles of a prescription's medication table and the part of a medication each holds.
@@ -188,7 +202,7 @@ _COLUMN_TITLES: tuple[tuple[str, str], ...] = (
 
 _HEAD = re.compile(
     r"^\s*(?:\d{1,2}\s*[.、)]\s*)?([A-Za-z\u4e00-\u9fff][A-Za-z\u4e00-\u9fff. -]{1,24}?)\s*"
-    r"\d+(?:\.\d+)?\s*(?:mg|g|mcg|μg|µg|ug|ml|IU)(?![A-Za-z])",
+    r"[\do]*\d[\do]*(?:\.\d+)?\s*(?:mg|g|mcg|μg|µg|ug|ml|IU|m[aq]|mc[aq])(?![A-Za-z])",
     re.I,
 )
 _NOT_A_NAME = re.compile(r"每次|一次|每日|规格|剂量|用量|金额|合计|^(?:Take|Each|Dose|Disp|Qty)\b", re.I)
@@ -288,10 +302,11 @@ class _Item:
 
 def _build(item: _Item, lines: Sequence[OcrLine]) -> Medication:
     head_after = item.head[item.head.find(item.name) + len(item.name) :] if item.name in item.head else item.head
+    head_after = repaired_amounts(head_after)
     strength_m = STRENGTH.search(head_after)
     pack_m = _PACK.search(head_after)
     usage = " ".join(_USAGE_LABEL.sub("", u) for u in item.usage)
-    usage = _GLUED.sub(r"\1 ", _IU_MISREAD.sub(r"\1IU", usage))
+    usage = _GLUED.sub(r"\1 ", _IU_MISREAD.sub(r"\1IU", repaired_amounts(usage)))
     if not usage:  # one line: what follows the strength and the pack is the usage
         rest = head_after
         for m in (strength_m, pack_m):

@@ -85,6 +85,24 @@ def test_handwritten_english_sig_line(names: NameFinder) -> None:
     ]
 
 
+def test_handwritten_amounts_as_the_recogniser_misreads_them(names: NameFinder) -> None:
+    meds = _parse(
+        names,
+        ("Rx",),
+        ("Aspirin 81 ma #14",),
+        ("Sia: 162ma po daily x7d",),
+        ("Glucophage 85o mg #28",),
+        ("Sig 1700mgpo bid",),
+        ("Levothyroxine 50 mca #14",),
+        ("Sig: 2omcg po qd",),
+    )
+    assert [(m.strength, m.dose, m.route, m.frequency, m.duration, m.quantity) for m in meds] == [
+        ("81mg", "162mg", "po", "qd", "7d", "14"),
+        ("850mg", "1700mg", "po", "bid", "", "28"),
+        ("50mcg", "20mcg", "po", "qd", "", "14"),
+    ]
+
+
 def test_a_table_is_read_by_its_column_titles(names: NameFinder) -> None:
     lines = []
     titles = ["药品名称", "规格", "单次量", "频次", "途径", "天数", "总量"]
