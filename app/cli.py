@@ -308,13 +308,24 @@ def ocr(
 def worker(
     name: Annotated[str | None, typer.Option(help="This worker's name (default: host and process id).")] = None,
     loglevel: Annotated[str, typer.Option(help="Celery's log level.")] = "INFO",
+    gpu: Annotated[
+        int | None, typer.Option(help="Run on this GPU alone (CUDA_VISIBLE_DEVICES) with the CUDA provider.")
+    ] = None,
 ) -> None:
     """Read uploads from the job queue (RXLENS_REDIS_URL): one Celery worker process, one job at a time.
 
-    Run one per GPU, or one per two to four CPU cores; each loads the OCR model once. SIGTERM finishes the job at
-    hand; a worker killed mid-job loses nothing (another takes the job after RXLENS_JOB_VISIBILITY_TIMEOUT_S).
+    Run one per GPU (`--gpu 0`, `--gpu 1` ...), or one per two to four CPU cores; each loads the OCR model once.
+    SIGTERM finishes the job at hand; a worker killed mid-job loses nothing (another takes the job after
+    RXLENS_JOB_VISIBILITY_TIMEOUT_S).
     """
     import logging
+    import os
+
+    if gpu is not None:
+        # Before any model loads: this process sees its one GPU as device 0, and refuses to start without CUDA
+        # (RXLENS_OCR_DEVICE=cuda) rather than silently reading on the CPU.
+        os.environ["CUDA_VISIBLE_DEVICES"] = str(gpu)
+        os.environ["RXLENS_OCR_DEVICE"] = "cuda"
 
     from app.jobs.worker import run_worker
 
@@ -323,7 +334,11 @@ def worker(
         typer.echo("`rxlens worker` needs RXLENS_REDIS_URL (redis://host:port/db), shared with the API.", err=True)
         raise typer.Exit(2)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
-    run_worker(settings, name=name, loglevel=loglevel)
+    try:
+        run_worker(settings, name=name, loglevel=loglevel)
+    except RxLensError as e:  # a worker that cannot read (no CUDA for --gpu, no model file) says why and stops
+        typer.echo(str(e), err=True)
+        raise typer.Exit(2) from e
 
 
 @cli.command("ingest")

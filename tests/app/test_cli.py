@@ -6,6 +6,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 RXLENS = [sys.executable, "-m", "app.cli"]
 
 
@@ -74,3 +76,16 @@ def test_an_unknown_embedder_is_a_clear_error(kb_path: Path) -> None:
     out = run("kb", "build", env={**os.environ, "RXLENS_EMBEDDER": "word2vec"})
     assert out.returncode == 2
     assert "RXLENS_EMBEDDER" in out.stderr
+
+
+def test_a_gpu_worker_without_cuda_says_so_and_stops(kb_path: Path) -> None:
+    """`rxlens worker --gpu N` is the one-worker-per-GPU layout: it pins the process to that GPU and the CUDA
+    provider, and on a machine without CUDA it refuses to start instead of reading on the CPU unnoticed."""
+    from ingestion.ocr.rapid import cuda_available
+
+    if cuda_available():
+        pytest.skip("this machine has CUDA: the worker would start")
+    env = {**os.environ, "RXLENS_KB_PATH": str(kb_path), "RXLENS_REDIS_URL": "redis://127.0.0.1:1/0"}
+    out = run("worker", "--gpu", "0", env=env)
+    assert out.returncode == 2, out.stderr[-2000:]
+    assert "CUDAExecutionProvider" in out.stderr and "Traceback" not in out.stderr

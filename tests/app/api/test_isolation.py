@@ -37,6 +37,9 @@ def test_owner_b_reaches_nothing_of_owner_a_through_any_route(make_app: AppFacto
             headers=A,
         ).json()
         conv = asked["rxlens"]["conversation_id"]
+        queued = c.post("/v1/documents?wait=false", files={"file": ("a2.png", photo, "image/png")}, headers=A)
+        assert queued.status_code == 202
+        job = queued.json()["job_id"]
         assert any(ci.get("document_id") == doc for ci in asked["rxlens"]["citations"])
         secrets = (doc, conv, SECRET_FILENAME)
 
@@ -122,6 +125,8 @@ def test_owner_b_reaches_nothing_of_owner_a_through_any_route(make_app: AppFacto
                 c.delete(f"/v1/conversations/{conv}", headers=B)
             ),
             ("POST", "/v1/ocr"): probe_ocr,
+            # A's upload job: B gets the 404 of a job that never existed, not its state or document id
+            ("GET", "/v1/jobs/{job_id}"): lambda: not_found(c.get(f"/v1/jobs/{job}", headers=B)),
             ("GET", "/v1/models"): anonymous("GET", "/v1/models"),
             ("GET", "/v1/models/{model_id}"): anonymous("GET", "/v1/models/rxlens"),
             ("POST", "/v1/interactions/check"): anonymous(
