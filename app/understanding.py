@@ -79,8 +79,32 @@ _SAVED = re.compile(
     re.I,
 )
 _THIS = re.compile(
-    r"这药|这个药|此药|该药|这种药|这些药|这两种药|它|这个|this|these|it\b|the leaflet|the box|the medicine", re.I
+    r"这药|这个药|此药|该药|这种药|这些药|这两种药|它|这个|这张|这份|这盒|处方上|单子上|药单上|图上|图里|照片上|照片里|"
+    r"上面的药|this|these|it\b|the leaflet|the box|the medicine|the prescription|my prescription",
+    re.I,
 )
+# A slot that names the document rather than a drug: "这张处方上的药", "单子上的这些药", "the drugs on this
+# prescription", "the medicines in the photo". It stands for the document's subjects, never for an unknown drug.
+_DOCUMENT_WORDS_ZH = r"处方单?|药单|单子|说明书|药盒|盒子|包装|图片?|照片|相片"
+_DOCUMENT_REFERENCE_ZH = re.compile(
+    rf"(?:这|那|该|此)?(?:张|份|个|盒|瓶|些|几种|两种|种)?(?:{_DOCUMENT_WORDS_ZH})?(?:上面?|里面?|中)?"
+    r"(?:的|开的|写的|列的)?(?:这些|那些)?(?:药品?|药物)?"
+)
+_DOCUMENT_REFERENCE_EN = re.compile(
+    r"(?:(?:all )?(?:the|these|those|this|that|my) )?(?:drugs?|medicines?|medications?|pills?|tablets?|meds)?"
+    r"(?:\s*(?:on|in|from|of) )?(?:(?:the|this|that|my) )?(?:prescription|photo|picture|image|leaflet|box|list)?",
+    re.I,
+)
+
+
+def names_the_document(text: str) -> bool:
+    """Whether a slot's words point at the document ("这张处方上的药", "the drugs on this prescription")."""
+    text = text.strip()
+    if has_cjk(text):
+        pointed = re.search(rf"这|那|该|此|上面|{_DOCUMENT_WORDS_ZH}", text)
+        return bool(pointed) and bool(_DOCUMENT_REFERENCE_ZH.fullmatch(text))
+    pointed = re.search(r"\b(?:this|these|those|that|prescription|photo|picture|image|leaflet|box)\b", text, re.I)
+    return bool(pointed) and bool(_DOCUMENT_REFERENCE_EN.fullmatch(text))
 
 
 @dataclass
@@ -158,7 +182,9 @@ def unresolved_slots(question: str, found: Sequence[DrugMention], lexicon: Lexic
     spans = [(m.start, m.end) for m in found]
     for raw, start, end in candidates:
         text = _SLOT_SUFFIX_ZH.sub("", _SLOT_PREFIX_ZH.sub("", raw)) if has_cjk(raw) else raw
-        if len(text) < 2 or _NOT_DRUG_WORDS.match(text) or any(s < end and start < e for s, e in spans):
+        if len(text) < 2 or _NOT_DRUG_WORDS.match(text) or names_the_document(text):
+            continue
+        if any(s < end and start < e for s, e in spans):
             continue
         if lexicon.resolve(text).recognized or any(m.text == text for m in out):
             continue

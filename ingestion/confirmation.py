@@ -93,15 +93,19 @@ def review(
         warnings += notes
         if checked.needs_confirmation:
             flagged_ingredients.update(ingredients)
+    rows = {i for med in medications for i in med.line_indices}
     out: list[DrugOnPage] = []
     for drug in drugs:
         m = drug.mention
+        # a prescribed drug whose row was not read (no strength, dose or frequency for it): the user checks it
+        unread_row = prescription and drug.is_subject and not rows & set(drug.line_indices)
         weakest = min((line_confidence[i] for i in drug.line_indices), default=0.0)
         flag = (
             m.corrected_from is not None
             or m.confidence < CONFIRM_BELOW
             or weakest < CONFIRM_BELOW
             or (drug.is_subject and bool(flagged_ingredients & set(m.ingredients)))
+            or unread_row
         )
         out.append(dataclasses.replace(drug, needs_confirmation=flag))
     return reviewed, out, warnings

@@ -3,8 +3,10 @@
 An ibuprofen leaflet names aspirin, heparin and digoxin in its 【药物相互作用】 section; it is about ibuprofen
 alone. The decision is made here, once, from where each drug stands on the page:
 
-- prescription: the drugs of the prescribed medication rows are subjects; drugs elsewhere (diagnosis, notes) are
-  mentioned. When no row could be parsed, drugs outside every header field stand in for the rows.
+- prescription: the drugs of the prescribed medication rows are subjects, and so are drugs below the first row
+  outside every header field whose line reads like a row (an amount, a pack count, a frequency: a row the parser
+  missed is still prescribed); drugs elsewhere (diagnosis, notes)
+  are mentioned. When no row could be parsed, drugs outside every header field stand in for the rows.
 - leaflet, package (a drug box), label and other: the drugs in the product's name fields (drug, generic, brand and
   English names, ingredients) are subjects. Failing that, the drugs in the title lines (the first lines, or text
   much larger than the rest, outside every section) are. A page whose name field names a product we cannot
@@ -18,6 +20,7 @@ A drug named in a name field and again in, say, the interactions section is a su
 from __future__ import annotations
 
 import dataclasses
+import re
 import statistics
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING
@@ -77,6 +80,19 @@ def assign_roles(
         rows = {i for med in medications for i in med.line_indices}
         if rows:
             subjects = {k for k, d in enumerate(drugs) if rows & set(d.line_indices)}
+            # A drug in the prescription's body whose row could not be parsed (an insulin row with "12IU qn" under
+            # it) is still prescribed: below the first row and outside every header field, it is a subject too
+            # (and flagged for confirmation, as its row was not read).
+            first_row = min(rows)
+            drug_lines = {i for d in drugs for i in d.line_indices}
+            subjects |= {
+                k
+                for k, d in enumerate(drugs)
+                if d.line_indices
+                and min(d.line_indices) > first_row
+                and not _on_field_lines(d, covering)
+                and _reads_like_a_row(d, lines, drug_lines)
+            }
         else:
             subjects = {k for k, d in enumerate(drugs) if not _on_field_lines(d, covering)}
     else:
@@ -98,6 +114,21 @@ def assign_roles(
             sections = in_fields(drug, keep=False)
             out.append(dataclasses.replace(drug, role=MENTIONED, section=sections[0] if sections else None))
     return tuple(out)
+
+
+# What a prescribed row carries and a note does not: an amount, a pack count or a frequency.
+_ROW_MARKS = re.compile(
+    r"\d\s*(?:mg|g|ml|μg|mcg|iu|u|片|粒|支|瓶|盒|袋|丸)\b|[×xX]\s*\d|\b(?:qd|bid|tid|qid|qn|qhs|prn|q\d+h)\b|每日|每天|每晚",
+    re.I,
+)
+
+
+def _reads_like_a_row(drug: DrugOnPage, lines: Sequence[OcrLine], drug_lines: set[int]) -> bool:
+    """The drug's line, or the usage line under it (one naming no other drug), holds an amount or a frequency (a
+    note such as "阿司匹林过敏" does not)."""
+    under = max(drug.line_indices) + 1
+    indices = [*drug.line_indices, *(() if under in drug_lines else (under,))]
+    return any(_ROW_MARKS.search(lines[i].text) for i in indices if i < len(lines))
 
 
 def _fields_by_line(fields: Mapping[str, Field]) -> dict[int, list[str]]:

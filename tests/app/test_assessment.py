@@ -96,6 +96,27 @@ def test_drugs_a_leaflet_merely_names_are_never_paired(chain: AnswerChain, lexic
     assert [(p.a.text, p.b.text) for p in answer.asked] == [("布洛芬缓释胶囊", "降压片")]
 
 
+@pytest.mark.parametrize(
+    "question",
+    [
+        "这张处方上的药能和华法林一起吃吗？",
+        "处方上的这些药和华法林能一起吃吗",
+        "Can I take the drugs on this prescription with warfarin?",
+        "Can my father take these medicines with warfarin?",
+    ],
+)
+def test_words_that_point_at_the_document_are_its_drugs_not_an_unknown_one(
+    chain: AnswerChain, lexicon: Lexicon, question: str
+) -> None:
+    """ "这张处方上的药" was once read as a drug we do not know, and the answer was "insufficient data"."""
+    rx = DocumentContext(document_id="rx-1", mentions=lexicon.find_mentions("布洛芬缓释胶囊 阿莫西林胶囊"), fields=[])
+    answer = chain.ask(question, documents=[rx])
+    assert not answer.unrecognized, answer.answer
+    pairs = {frozenset((p.a.text, p.b.text)) for p in answer.asked}
+    assert len(pairs) == 2 and all(any("华法林" in t or "warfarin" in t.lower() for t in p) for p in pairs)
+    assert answer.verdict is Verdict.AVOID  # ibuprofen + warfarin
+
+
 def test_the_asked_pair_comes_first_among_the_users_medicines(chain: AnswerChain, lexicon: Lexicon) -> None:
     doc = leaflet(lexicon, "华法林钠片", {"interactions": "胺碘酮可增强本品的抗凝作用。"})
     answer = chain.ask("我妈在吃这个，能吃阿司匹林吗", documents=[doc])

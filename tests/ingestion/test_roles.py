@@ -121,6 +121,27 @@ def test_prescribed_rows_are_the_subjects_of_a_prescription() -> None:
         "二甲双胍": ("subject", None),
         "阿司匹林": ("mentioned", None),
     }
+    # A row the parser missed ("甘精胰岛素注射液×1支" over "12IU qn") is prescribed all the same; a note is not.
+    lines = [
+        line(t, i)
+        for i, t in enumerate(
+            [
+                "王伟",
+                "房颤",
+                "",
+                "苯磺酸氨氯地平片 5mg",
+                "1片 qd",
+                "二甲双胍片",
+                "",
+                "阿司匹林过敏",
+                "甘精胰岛素注射液×1支",
+                "12IU qn 皮下注射",
+            ]
+        )
+    ]
+    missed = (*drugs, drug("甘精胰岛素注射液", "insulin glargine", 8))
+    found = roles(assign_roles("prescription", fields, meds, missed, lines=lines))
+    assert found["甘精胰岛素注射液"] == ("subject", None) and found["阿司匹林"] == ("mentioned", None)
     # No row parsed: the drugs outside the header stand in for the rows.
     assert roles(assign_roles("prescription", fields, (), drugs))["华法林"] == ("mentioned", "diagnosis")
     assert roles(assign_roles("prescription", fields, (), drugs))["阿司匹林"] == ("subject", None)
