@@ -4,16 +4,14 @@ lexicon only resolved by correcting it is marked for confirmation, in the list, 
 
 from __future__ import annotations
 
-import io
 from typing import Any
 
 import httpx
 import pytest
 from fastapi.testclient import TestClient
-from PIL import Image, ImageDraw
 
 from app.persistence.repositories import DocumentRepository
-from tests.app.api.conftest import KEY_A, KEY_B, AppFactory, _font, auth
+from tests.app.api.conftest import KEY_A, KEY_B, AppFactory, auth, leaflet_png
 
 pytestmark = [pytest.mark.slow]
 
@@ -36,14 +34,7 @@ def prescription_png(rows: tuple[str, ...] = MISREAD_ROWS) -> bytes:
         *rows,
         "医师：李明",
     )
-    font = _font(34)
-    image = Image.new("RGB", (1100, 80 + 70 * len(lines)), "white")
-    draw = ImageDraw.Draw(image)
-    for i, text in enumerate(lines):
-        draw.text((40, 40 + 70 * i), text, fill="black", font=font)
-    out = io.BytesIO()
-    image.save(out, format="PNG")
-    return out.getvalue()
+    return leaflet_png(lines)  # the same clean rendering as the API tests' leaflet
 
 
 def _ask(client: httpx.Client | TestClient, document_id: str, **headers: str) -> dict[str, Any]:
