@@ -130,7 +130,14 @@ def _normalise_frequency(text: str) -> Frequency | None:
 
 
 _HEADER: tuple[tuple[str, re.Pattern[str]], ...] = (
-    ("patient_name", re.compile(r"姓\s*名\s*[:：]\s*([\u4e00-\u9fffA-Za-z·]{1,8})")),
+    # OCR often drops the gap before the next label ("姓名：王芳性别：女"): the name stops at it.
+    (
+        "patient_name",
+        re.compile(
+            r"姓\s*名\s*[:：]\s*([\u4e00-\u9fffA-Za-z·]{1,8}?)"
+            r"(?=\s*(?:性\s*别|年\s*龄|科\s*[别室]|日\s*期|床\s*号|费\s*别|门\s*诊号)|[^\u4e00-\u9fffA-Za-z·]|$)"
+        ),
+    ),
     ("sex", re.compile(r"性\s*别\s*[:：]\s*([男女])")),
     ("age", re.compile(r"年\s*龄\s*[:：]\s*(\d{1,3}\s*[岁月天]?)")),
     ("department", re.compile(r"(?:科\s*别|科\s*室)\s*[:：]\s*([\u4e00-\u9fff]{2,8})")),

@@ -253,3 +253,14 @@ def test_an_english_pad_header_value_written_beside_its_label() -> None:
     fields = parse_prescription(lines, rows)[0]
     assert {k: f.value for k, f in fields.items()} == {"patient_name": "Susan Lee", "age": "57", "date": "2026-11-08"}
     assert fields["age"].line_indices == (3,)
+
+
+def test_a_header_read_without_its_gaps_keeps_each_value_apart() -> None:
+    """OCR drops the space before the next label: "姓名：王芳性别：女" was once the name "王芳性别"."""
+    lines = [
+        OcrLine("姓名：王芳性别：女 年龄：68岁", 0.99, quad_from_rect(40, 40, 700, 80)),
+        OcrLine("姓名: 李四年龄:40岁", 0.99, quad_from_rect(40, 100, 500, 140)),
+    ]
+    fields = parse_prescription(lines[:1], make_rows(lines[:1], [[0]]))[0]
+    assert (fields["patient_name"].value, fields["sex"].value, fields["age"].value) == ("王芳", "女", "68岁")
+    assert parse_prescription(lines[1:], make_rows(lines[1:], [[0]]))[0]["patient_name"].value == "李四"
