@@ -17,8 +17,7 @@ from app.config import Settings
 from app.errors import Busy, NotFound
 from app.jobs.base import Job, JobFailed
 from app.jobs.celery_app import TASK, make_celery
-from app.jobs.store import RedisJobStore
-from ingestion.cache import SharedResultCache
+from app.jobs.store import RedisJobStore, shared_result_cache
 
 if TYPE_CHECKING:
     from app.persistence.repositories import DocumentRepository
@@ -33,9 +32,7 @@ class CeleryJobQueue:
         self.redis = redis.Redis.from_url(settings.redis_url)
         self.store = RedisJobStore(self.redis, settings.job_record_ttl_s, settings.job_upload_ttl_s)
         self.celery = make_celery(settings)
-        cache_url = settings.shared_cache_redis_url
-        cache_client = self.redis if cache_url == settings.redis_url else redis.Redis.from_url(cache_url or "")
-        self.shared_cache = SharedResultCache(cache_client, settings.ocr_shared_cache_ttl_s)
+        self.shared_cache = shared_result_cache(settings, self.redis)
 
     def _retry_after(self, waiting: int) -> int:
         return max(1, min(60, waiting // 2 + 1))

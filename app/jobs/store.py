@@ -5,7 +5,7 @@ Keys: `rxlens:job:<id>` (the record: owner, state, document id, error; no user d
 `rxlens:job:<id>:upload` (the uploaded bytes and file name: medical data, so it expires after `upload_ttl_s` even
 if no worker ever runs the job, and is deleted as soon as the job finishes), and
 `rxlens:job:inflight:<owner hash>:<sha256>` (the queued or running job for those bytes, which a second upload of
-them joins).
+them joins). `shared_result_cache` builds the OCR cache that workers and API processes share.
 """
 
 from __future__ import annotations
@@ -18,7 +18,9 @@ from typing import Any
 
 import redis
 
+from app.config import Settings
 from app.jobs.base import Job
+from ingestion.cache import SharedResultCache
 
 PREFIX = "rxlens:job:"
 _INT = {"attempts"}
@@ -116,3 +118,11 @@ class RedisJobStore:
             pipe.delete(_inflight_key(job.owner, job.sha256))
             pipe.execute()
         return job
+
+
+def shared_result_cache(settings: Settings, jobs_client: redis.Redis) -> SharedResultCache:
+    """The OCR results shared by every worker and API process: in the jobs' Redis unless
+    RXLENS_SHARED_CACHE_REDIS_URL names another one."""
+    url = settings.shared_cache_redis_url
+    client = jobs_client if url == settings.redis_url else redis.Redis.from_url(url or "")
+    return SharedResultCache(client, settings.ocr_shared_cache_ttl_s)

@@ -23,8 +23,7 @@ from app.components import Components
 from app.config import Settings
 from app.errors import Busy
 from app.jobs.base import Job, JobFailed
-from app.jobs.store import RedisJobStore
-from ingestion.cache import SharedResultCache
+from app.jobs.store import RedisJobStore, shared_result_cache
 from ingestion.errors import OcrUnavailable, UpstreamError
 from knowledge.errors import RxLensError
 
@@ -53,9 +52,7 @@ class IngestWorker:
         self.redis = redis.Redis.from_url(settings.redis_url)
         self.store = RedisJobStore(self.redis, settings.job_record_ttl_s, settings.job_upload_ttl_s)
         self.components = Components(settings)
-        cache_url = settings.shared_cache_redis_url
-        cache_client = self.redis if cache_url == settings.redis_url else redis.Redis.from_url(cache_url or "")
-        self.cache = SharedResultCache(cache_client, settings.ocr_shared_cache_ttl_s)
+        self.cache = shared_result_cache(settings, self.redis)
         self.loop = asyncio.new_event_loop()
 
     def warm_up(self) -> None:

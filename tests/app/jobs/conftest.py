@@ -8,9 +8,10 @@ from pathlib import Path
 
 import pytest
 import redis
-from PIL import Image, ImageDraw, ImageFont
+from PIL import Image
 
 from app.config import Settings
+from tests.app.api.conftest import leaflet_png
 from tests.scale.servers import RedisServer
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "images"
@@ -47,28 +48,12 @@ def fixture_bytes(name: str) -> bytes:
     return (FIXTURES / name).read_bytes()
 
 
-def _font(size: int) -> ImageFont.FreeTypeFont | ImageFont.ImageFont:
-    for path in (
-        "/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc",
-        "/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc",
-    ):
-        if Path(path).exists():
-            return ImageFont.truetype(path, size)
-    return ImageFont.load_default(size=size)
-
-
-def leaflet_photo(batch: int = 1, lines: tuple[str, ...] = ()) -> bytes:
+def leaflet_photo(batch: int = 1) -> bytes:
     """A short rendered leaflet the real OCR reads in about a second; `batch` makes the bytes distinct."""
-    lines = lines or (
-        "苯磺酸氨氯地平片说明书",
-        "【药物相互作用】与辛伐他汀合用时，辛伐他汀的剂量不应超过每日20mg。",
-        f"批号 {batch:06d}",
+    return leaflet_png(
+        (
+            "苯磺酸氨氯地平片说明书",
+            "【药物相互作用】与辛伐他汀合用时，辛伐他汀的剂量不应超过每日20mg。",
+            f"批号 {batch:06d}",
+        )
     )
-    font = _font(30)
-    image = Image.new("RGB", (1000, 60 + 60 * len(lines)), "white")
-    draw = ImageDraw.Draw(image)
-    for i, text in enumerate(lines):
-        draw.text((30, 30 + 60 * i), text, fill="black", font=font)
-    out = io.BytesIO()
-    image.save(out, format="PNG")
-    return out.getvalue()

@@ -20,6 +20,7 @@ from PIL import Image
 
 from app.api.main import create_app
 from app.config import Settings
+from tests.app.api.conftest import leaflet_png
 from tests.app.jobs.conftest import blank_png, checkout_kb_index, leaflet_photo
 from tests.scale.servers import RXLENS, RedisServer, Service, start_worker
 
@@ -180,7 +181,7 @@ def test_a_job_survives_a_worker_killed_mid_job(
     client: TestClient, worker: Service, env: dict[str, str], redis_server: RedisServer, tmp_path: Path
 ) -> None:
     lines = tuple(f"第{i}行 苯磺酸氨氯地平片 与辛伐他汀合用时，辛伐他汀的剂量不应超过每日20mg。" for i in range(12))
-    job = _upload(client, leaflet_photo(301, lines)).json()
+    job = _upload(client, leaflet_png(lines)).json()
     running = _until(client, job["job_id"], {"running", "done", "failed"})
     worker.kill()
     assert running["status"] == "running"

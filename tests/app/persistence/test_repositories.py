@@ -151,18 +151,19 @@ def test_a_medication_list_is_merged_with_the_stored_one_not_replaced(database_u
     assert conversations.get("alice", first.conversation_id).medications == ["华法林", "Aspirin"]
 
 
+def quoting_answer(doc_id: str) -> tuple[str, str, dict[str, object]]:
+    """A stored answer that quotes a sentence of the document: (the quote, the answer text, its result)."""
+    quote = "一次1片，一日3次。"
+    answer = f"按说明书：“{quote}”[1]"
+    citation = {"n": 1, "document_id": doc_id, "text": quote, "bbox": [[0, 0]]}
+    return quote, answer, {"answer": answer, "language": "zh", "composer": "template", "citations": [citation]}
+
+
 def test_an_answer_quoting_a_deleted_document_is_stored_without_the_quote(database_url: str) -> None:
     db = Database(database_url)
     documents, conversations = DocumentRepository(db), ConversationRepository(db)
     doc_id = store(documents, "alice")
-    quote = "一次1片，一日3次。"
-    answer = f"按说明书：“{quote}”[1]"
-    result = {
-        "answer": answer,
-        "language": "zh",
-        "composer": "template",
-        "citations": [{"n": 1, "document_id": doc_id, "text": quote, "bbox": [[0, 0]]}],
-    }
+    quote, answer, result = quoting_answer(doc_id)
     documents.delete("alice", doc_id)  # deleted while the answer was being made
     recorded = conversations.record_exchange(
         "alice", None, question="怎么吃？", document_ids=[doc_id], answer=answer, result=result, medications=[]
@@ -187,14 +188,7 @@ def test_an_answer_stored_during_a_deletion_waits_for_it_and_is_stored_without_t
     db = Database(database_url)
     documents, conversations = DocumentRepository(db), ConversationRepository(db)
     doc_id = store(documents, "alice")
-    quote = "一次1片，一日3次。"
-    answer = f"按说明书：“{quote}”[1]"
-    result = {
-        "answer": answer,
-        "language": "zh",
-        "composer": "template",
-        "citations": [{"n": 1, "document_id": doc_id, "text": quote, "bbox": [[0, 0]]}],
-    }
+    quote, answer, result = quoting_answer(doc_id)
     redacted, release = threading.Event(), threading.Event()
     forget_quotes = repositories._forget_quotes
 
