@@ -6,6 +6,7 @@ The medical context, after MinerU's prescription mode:
   `CORRECTED`; a name it does not know at all `UNKNOWN_NAME`);
 - the strength: one the drug is made in (`ingestion.fields.strengths`; 2 mg atorvastatin or 5 mcg amlodipine
   is not), and the dose: half to four times a strength it is made in;
+- a field read only by putting a likely misread right (`Medication.repaired`) is in doubt;
 - the frequency: a prescription row whose usage matches none of the frequency grammar's forms is in doubt, as is
   a prescription row with no dose, or a dose of more than `MAX_UNITS_PER_DOSE` units.
 Each field starts from the OCR confidence of the row's weakest line; a failed check caps it at `DOUBTFUL`.
@@ -18,14 +19,13 @@ import re
 from collections.abc import Sequence
 
 from ingestion.document import DrugOnPage, Medication
-from ingestion.fields.prescription import normalise_frequency
+from ingestion.fields.prescription import MAX_UNITS_PER_DOSE, normalise_frequency
 from ingestion.fields.strengths import check_amount, marketed_strengths
 from ingestion.mentions import MentionFinder
 
 CONFIRM_BELOW = 0.8  # a field with less confidence than this is shown to the user to confirm
 DOUBTFUL = 0.3  # the confidence of a value a medical check contradicts
 UNKNOWN_NAME = 0.4  # a row whose name the lexicon does not recognise
-MAX_UNITS_PER_DOSE = 100  # insulin and heparin doses in units: more at once is a misread ("121U" for "12IU")
 _UNITS = re.compile(r"(\d+(?:\.\d+)?)\s*(?:IU|U|units?|单位)", re.I)
 CORRECTED = 0.6  # a name the lexicon recognised only by correcting it (安禄地平 -> 氨氯地平)
 
@@ -43,9 +43,8 @@ def review_medication(
     conf: dict[str, float] = {}
     warnings: list[str] = []
     ingredients: tuple[str, ...] = ()
-    mentions = [m for m in finder.find_mentions(med.name) if m.recognized] if finder is not None else []
-    if mentions:
-        mention = mentions[0]
+    mention = finder.resolve_row_name(med.name) if finder is not None else None
+    if mention is not None and mention.recognized:
         ingredients = mention.ingredients
         conf["name"] = min(base, mention.confidence, CORRECTED) if mention.corrected_from else base
     elif finder is not None:
@@ -66,6 +65,8 @@ def review_medication(
     if units and float(units.group(1)) > MAX_UNITS_PER_DOSE:
         conf["dose"] = min(base, DOUBTFUL)
         warnings.append(f"Check the dose '{med.dose}' of {med.name}: more than {MAX_UNITS_PER_DOSE} units at once.")
+    for key in med.repaired:  # read only by putting a likely misread right: the user confirms it
+        conf[key] = min(base, DOUBTFUL)
     if prescription:
         if not med.dose:  # every prescribed row states how much; none read means part of the row was lost
             conf["dose"] = min(base, DOUBTFUL)

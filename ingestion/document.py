@@ -79,6 +79,8 @@ class Medication:
     `field_confidence` holds a confidence per field read ("name", "strength", "dose", "frequency": OCR confidence
     lowered where the medical checks of `ingestion.confirmation` doubt the value); `needs_confirmation` is true when
     any of them is below `ingestion.confirmation.CONFIRM_BELOW`: a person should check the row on the photo.
+    `repaired` names the fields read only by putting a likely misread right ("121U" read as 12 IU), which are
+    always shown to be confirmed.
     """
 
     name: str
@@ -97,6 +99,7 @@ class Medication:
     line_indices: tuple[int, ...] = ()
     needs_confirmation: bool = False
     field_confidence: dict[str, float] = field(default_factory=dict)
+    repaired: tuple[str, ...] = ()
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -116,6 +119,7 @@ class Medication:
             "lines": list(self.line_indices),
             "needs_confirmation": self.needs_confirmation,
             "field_confidence": {k: round(v, 4) for k, v in self.field_confidence.items()},
+            "repaired": list(self.repaired),
         }
 
     @classmethod
@@ -138,6 +142,7 @@ class Medication:
             line_indices=tuple(data.get("lines", ())),
             needs_confirmation=bool(data.get("needs_confirmation", False)),
             field_confidence={k: float(v) for k, v in data.get("field_confidence", {}).items()},
+            repaired=tuple(data.get("repaired", ())),
         )
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import bisect
 from collections.abc import Sequence
+from dataclasses import replace
 from typing import Protocol, runtime_checkable
 
 from ingestion.document import DrugOnPage, Medication
@@ -29,6 +30,10 @@ class MentionFinder(Protocol):
 
     def typical_daily_dose(self, ingredient: str) -> tuple[float, str] | None:
         """(amount, unit) of the WHO defined daily dose, e.g. (5.0, "mg"); None where unknown."""
+        ...
+
+    def resolve_row_name(self, text: str) -> DrugMention:
+        """The drug named at the head of a medication row (a two-letter brand, a misread name: corrected)."""
         ...
 
 
@@ -73,11 +78,34 @@ def spot_drugs(
             grouped[key][1].extend(i for i in indices if i not in grouped[key][1])
         else:
             grouped[key] = (mention, indices)
+    for mention, index in _row_names(finder, lines, starts, medications):
+        key = mention.ingredients
+        if key and key not in grouped:
+            mentions.append(mention)
+            grouped[key] = (mention, [index])
     drugs = [
         DrugOnPage(mention=m, boxes=tuple(lines[i].box for i in idx), line_indices=tuple(idx))
         for m, idx in grouped.values()
     ]
     return drugs, _dose_warnings(finder, text, [m for m in mentions if m.ingredients], medications)
+
+
+def _row_names(
+    finder: MentionFinder, lines: Sequence[OcrLine], starts: Sequence[int], medications: Sequence[Medication]
+) -> list[tuple[DrugMention, int]]:
+    """The drugs that head medication rows, with the line each is written on: the row's strength says a drug is
+    named there, so the lexicon takes what free text would not ("可定 10mg", "Clopdogel 75 mg" read for
+    Clopidogrel, "LoSartan100mg"), a correction marked for the user to confirm."""
+    out: list[tuple[DrugMention, int]] = []
+    for med in medications:
+        index = next((i for i in med.line_indices if med.name in lines[i].text), None)
+        if index is None:
+            continue
+        mention = finder.resolve_row_name(med.name)
+        if mention.recognized:
+            start = starts[index] + lines[index].text.index(med.name)
+            out.append((replace(mention, start=start, end=start + len(med.name)), index))
+    return out
 
 
 def _without_salts(text: str, mentions: Sequence[DrugMention]) -> list[DrugMention]:

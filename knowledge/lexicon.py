@@ -29,6 +29,8 @@ from knowledge.store import KnowledgeBase, NameEntry
 # Which entry to prefer when one key names several things.
 _KIND_RANK = {"class": 0, "generic": 1, "brand": 2, "product": 3, "synonym": 4}
 _MAX_ZH_LEN = 16
+# The share of a row-heading English name's letters that may be misread (`Lexicon.resolve_row_name`).
+ROW_NAME_SLIPS = 0.3
 # Characters that begin no drug name but often stand right before one ("和", "吃", "与"): a near-miss window is
 # never started on them.
 _ZH_FUNCTION_CHARS = frozenset("和与跟及同吃服用在还能把给对是的了或并再也都")
@@ -175,6 +177,37 @@ class Lexicon:
             m = found[0]
             return replace(m, text=raw, start=0, end=len(raw), confidence=round(m.confidence * 0.9, 3))
         return DrugMention(text=raw, recognized=False, start=0, end=len(raw))
+
+    def resolve_row_name(self, text: str) -> DrugMention:
+        """The name that heads a prescription or box medication row ("可定", "Clopdogel" read for Clopidogrel).
+
+        The row's strength says a drug is named there, so more is allowed than in free text: a two-character
+        brand, and an English name read with more slips (up to 30% of its letters: handwriting read by OCR), when
+        one drug is clearly nearest (every other drug at least two edits further). A correction is marked
+        `corrected_from`, so the row is shown to the user to confirm.
+        """
+        whole = self.resolve(text)
+        if whole.recognized or has_cjk(text):
+            return whole
+        key = re.sub(r"[^a-z]", "", text.lower())
+        if len(key) < 6 or key in _EN_NOT_DRUGS or key in self._not_drugs:
+            return whole
+        allowed = max(2, int(len(key) * ROW_NAME_SLIPS))
+        hits = process.extract(key, self._en_keys, scorer=Levenshtein.distance, score_cutoff=allowed + 1, limit=20)
+        best_d = min((h[1] for h in hits), default=allowed + 1)
+        if best_d > allowed:
+            return whole
+        entry = self._unique_entry({h[0] for h in hits if h[1] == best_d})
+        if entry is None:
+            return whole
+        for name, d, _ in hits:
+            other = self._best(name, allow_class=False)
+            if d <= best_d + 1 and other is not None and other.targets != entry.targets:
+                return whole  # another drug nearly as near: not clear which one was written
+        nearest = min(h[0] for h in hits if h[1] == best_d)
+        if self._en_stem_spread(key, entry.targets) >= 2:
+            return whole  # a piece of chemistry ("coumarin"), not a misread name
+        return self._mention(text.strip(), entry, 1.0 - best_d / len(key), nearest, 0, len(text.strip()), True)
 
     def resolve_many(self, text: str) -> list[DrugMention]:
         """One input that may name several drugs ("布洛芬 降压药", "aspirin and warfarin")."""

@@ -190,6 +190,9 @@ class MedicationOut(BaseModel):
     field_confidence: dict[str, float] | None = Field(
         None, description="A confidence per field read (name, strength, dose, frequency), where the reading gives one."
     )
+    repaired: list[str] = Field(
+        [], description="Fields read only by putting a likely misread right ('121U' read as 12 IU): confirm them."
+    )
     bbox: list[Quad] = []
     lines: list[int] = []
 

@@ -178,12 +178,36 @@ _GLUED = re.compile(
     re.I,
 )
 _IU_MISREAD = re.compile(r"(\d)\s*[|lI]U\b")  # "12|U": IU with its I read as a bar
+_IU_AS_1U = re.compile(r"(?<![\d.])(\d+)1U\b")  # "121U": 12 IU with its I read as a 1
+MAX_UNITS_PER_DOSE = 100  # insulin and heparin doses in units: more at once is a misread ("121U" for "12IU")
+
+
+def repaired_units(usage: str) -> tuple[str, bool]:
+    """Usage text with IU put right where the recogniser read its I as a bar or a 1 ("12|U", "121U": 12 IU; a
+    "1U" is taken for IU only where the number it would make is more units than anyone injects at once), and
+    whether a 1 was taken for an I (a guess the user confirms)."""
+    usage = _IU_MISREAD.sub(r"\1IU", usage)
+    guessed = False
+
+    def as_iu(m: re.Match[str]) -> str:
+        nonlocal guessed
+        if int(m.group(1) + "1") <= MAX_UNITS_PER_DOSE:
+            return m.group(0)
+        guessed = True
+        return f"{m.group(1)}IU"
+
+    return _IU_AS_1U.sub(as_iu, usage), guessed
+
+
 # "Sig:" as handwriting gets read: "Sia:", "Sis", "eSig", "Sig400mg".
 _USAGE_LABEL = re.compile(r"^\s*(?:用\s*法(?:用量)?\s*[:：;.]|[a-z]?Si[gas](?![A-Za-z])\s*[:：;.]?|S\s*[:：])\s*", re.I)
-# Handwritten amounts as the recogniser reads them: o for 0 ("2omg", "1oo mg"), "ma"/"mq" for mg, "mca" for mcg.
-_O_IN_NUMBER = re.compile(r"(?<![A-Za-z])(?:\d[\do]*|o\d[\do]*)(?=\s*(?:mg|mcg|m[aq]|mc[aq]|ml)(?![A-Za-z]))", re.I)
+# Handwritten amounts as the recogniser reads them: o for 0 ("2omg", "1oo mg"), "ma"/"mq"/"m9" for mg, "mca" for
+# mcg.
+_O_IN_NUMBER = re.compile(
+    r"(?<![A-Za-z])(?:\d[\do]*|o\d[\do]*)(?=\s*(?:mg|mcg|m[aq]|m9(?!\d)|mc[aq]|ml)(?![A-Za-z]))", re.I
+)
 _MCG_READ = re.compile(r"(?<=\d)\s*mc[aq](?![A-Za-z])", re.I)
-_MG_READ = re.compile(r"(?<=\d)\s*m[aq](?![A-Za-z])", re.I)
+_MG_READ = re.compile(r"(?<=\d)\s*(?:m[aq]|m9(?!\d))(?![A-Za-z])", re.I)
 
 
 def repaired_amounts(text: str) -> str:
@@ -209,7 +233,7 @@ _COLUMN_TITLES: tuple[tuple[str, str], ...] = (
 
 _HEAD = re.compile(
     r"^\s*(?:\d{1,2}\s*[.、)]\s*)?([A-Za-z\u4e00-\u9fff][A-Za-z\u4e00-\u9fff. -]{1,24}?)\s*"
-    r"[\do]*\d[\do]*(?:\.\d+)?\s*(?:mg|g|mcg|μg|µg|ug|ml|IU|m[aq]|mc[aq])(?![A-Za-z])",
+    r"[\do]*\d[\do]*(?:\.\d+)?\s*(?:mg|g|mcg|μg|µg|ug|ml|IU|m[aq]|m9(?!\d)|mc[aq])(?![A-Za-z])",
     re.I,
 )
 _NOT_A_NAME = re.compile(r"每次|一次|每日|规格|剂量|用量|金额|合计|^(?:Take|Each|Dose|Disp|Qty)\b", re.I)
@@ -293,6 +317,7 @@ def _name_in(text: str, find_names: NameFinder | None) -> str | None:
 
 
 def _is_usage(text: str) -> bool:
+    text = _GLUED.sub(r"\1 ", text)  # "50mgqd ×14天"
     return bool(_USAGE_LABEL.search(text) or normalise_frequency(text) or ROUTE.search(text) or _DOSE.match(text))
 
 
@@ -313,7 +338,8 @@ def _build(item: _Item, lines: Sequence[OcrLine]) -> Medication:
     strength_m = STRENGTH.search(head_after)
     pack_m = _PACK.search(head_after)
     usage = " ".join(_USAGE_LABEL.sub("", u) for u in item.usage)
-    usage = _GLUED.sub(r"\1 ", _IU_MISREAD.sub(r"\1IU", repaired_amounts(usage)))
+    usage, units_guessed = repaired_units(repaired_amounts(usage))
+    usage = _GLUED.sub(r"\1 ", usage)
     if not usage:  # one line: what follows the strength and the pack is the usage
         rest = head_after
         for m in (strength_m, pack_m):
@@ -344,6 +370,7 @@ def _build(item: _Item, lines: Sequence[OcrLine]) -> Medication:
         confidence=min(lines[i].confidence for i in indices),
         boxes=tuple(lines[i].box for i in indices),
         line_indices=tuple(indices),
+        repaired=("dose",) if units_guessed and dose_m and "IU" in dose_m.group(1) else (),
     )
 
 
@@ -377,6 +404,9 @@ def _columns(row: Row, lines: Sequence[OcrLine]) -> list[tuple[float, str]] | No
     return out if "name" in parts and len(out) >= 3 else None
 
 
+_TABLE_NAME = re.compile(r"[A-Za-z\u4e00-\u9fff][A-Za-z\u4e00-\u9fff（）() .-]{1,29}")
+
+
 def _table_item(
     row: Row, lines: Sequence[OcrLine], columns: list[tuple[float, str]], find_names: NameFinder | None
 ) -> _Item | None:
@@ -389,6 +419,10 @@ def _table_item(
         parts.setdefault(part, []).append(cell)
     name_cell = " ".join(parts.get("name", []))
     name = _name_in(name_cell, find_names) if name_cell else None
+    if name is None and parts.keys() & {"strength", "dose"} and _TABLE_NAME.fullmatch(name_cell.strip()):
+        # the name column of a row with an amount names a drug, known to the lexicon or not (可定, a brand it
+        # takes only where a row says so); `ingestion.confirmation` asks about a name it does not know
+        name = name_cell.strip()
     if name is None:
         return None
     head = f"{name_cell} {' '.join(parts.get('strength', []))}"

@@ -11,11 +11,11 @@ from PIL import Image, ImageDraw, ImageFont
 
 from evals.render.handwriting import _hand_font
 from evals.render.pages import font_files
-from ingestion.confirmation import CONFIRM_BELOW, review_medication
+from ingestion.confirmation import CONFIRM_BELOW, review, review_medication
 from ingestion.document import DrugOnPage, Medication, ParsedDocument
 from ingestion.fields.prescription import NameFinder, parse_prescription
 from ingestion.fields.text import make_rows
-from ingestion.mentions import MentionFinder
+from ingestion.mentions import MentionFinder, spot_drugs
 from ingestion.ocr.base import OcrLine, quad_from_rect
 from ingestion.ocr.rapid import RapidOcrEngine
 from ingestion.pipeline import OcrPipeline
@@ -264,3 +264,58 @@ def test_a_header_read_without_its_gaps_keeps_each_value_apart() -> None:
     fields = parse_prescription(lines[:1], make_rows(lines[:1], [[0]]))[0]
     assert (fields["patient_name"].value, fields["sex"].value, fields["age"].value) == ("王芳", "女", "68岁")
     assert parse_prescription(lines[1:], make_rows(lines[1:], [[0]]))[0]["patient_name"].value == "李四"
+
+
+def test_insulin_units_with_the_i_read_as_1_are_put_right_and_flagged(
+    names: NameFinder, mention_finder: MentionFinder
+) -> None:
+    lines, grouped = _page(("甘精胰岛素注射液 ×1支",), ("用法：121U qn 皮下注射",), ("来得时 ×1支",), ("用法：11U qn",))
+    guessed, plain = parse_prescription(lines, make_rows(lines, grouped), names)[1]
+    assert (guessed.dose, guessed.repaired) == ("12IU", ("dose",))  # 121 units at once is no dose: 12 IU
+    checked, _, _ = review_medication(guessed, mention_finder, prescription=True)
+    assert checked.needs_confirmation and checked.field_confidence["dose"] < CONFIRM_BELOW
+    assert (plain.dose, plain.repaired) == ("11U", ())  # 11 units is a dose: left as read
+    assert Medication.from_json(guessed.to_json()) == guessed
+
+
+@pytest.mark.parametrize(
+    ("rows", "ingredient", "corrected"),
+    [
+        ((("1. 可定 10mg×14片",), ("用法：10mg qn 口服",)), "rosuvastatin", False),  # a two-character brand
+        ((("Rx",), ("LoSartan100mg#30",), ("Sig: 1 tab po qd",)), "losartan", False),  # glued to its strength
+        ((("Rx",), ("Clopdogel 75 mg #7",), ("Sig: 1 tab po qd",)), "clopidogrel", True),  # handwriting misread
+    ],
+)
+def test_a_drug_heading_its_row_is_on_the_page_even_where_free_text_would_not_take_it(
+    names: NameFinder, mention_finder: MentionFinder, rows: tuple[tuple[str, ...], ...], ingredient: str,
+    corrected: bool,
+) -> None:  # fmt: skip
+    lines, grouped = _page(*rows)
+    meds = parse_prescription(lines, make_rows(lines, grouped), names)[1]
+    drugs, _ = spot_drugs(mention_finder, lines, meds)
+    drug = next(d for d in drugs if d.ingredients == (ingredient,))
+    assert drug.line_indices == meds[0].line_indices[:1]
+    assert (drug.mention.corrected_from is not None) is corrected
+    text = "\n".join(line.text for line in lines)
+    assert text[drug.mention.start : drug.mention.end] == meds[0].name
+    _, reviewed, _ = review(meds, drugs, mention_finder, "prescription", [line.confidence for line in lines])
+    assert next(d for d in reviewed if d.ingredients == (ingredient,)).needs_confirmation is corrected
+
+
+def test_usage_glued_to_its_dose_and_g_read_as_9_are_still_read(names: NameFinder) -> None:
+    meds = _parse(names, ("左洛复50mg×14片",), ("50mgqd ×14天",), ("盐酸舍曲林片50m9×7片",), ("50mg qd 口服",))
+    assert [(m.strength, m.dose, m.frequency) for m in meds] == [("50mg", "50mg", "qd"), ("50mg", "50mg", "qd")]
+
+
+def test_a_table_row_whose_name_free_text_would_not_take_is_kept(names: NameFinder) -> None:
+    meds = _parse(
+        names,
+        ("药品名称", "规格", "单次量", "频次", "途径"),
+        ("可定", "10mg", "10mg", "qn", "口服"),
+        ("呋塞米片", "20mg", "40mg", "qd", "口服"),
+        ("合计", "", "", "", ""),
+    )
+    assert [(m.name, m.strength, m.dose, m.frequency) for m in meds] == [
+        ("可定", "10mg", "10mg", "qn"),
+        ("呋塞米片", "20mg", "40mg", "qd"),
+    ]

@@ -265,3 +265,28 @@ def test_two_character_brands_count_when_listed_or_taken(
 ) -> None:
     """耐信 (esomeprazole) resolved alone, but running text skipped every two-character brand."""
     assert [m.ingredients for m in lexicon.find_mentions(sentence)] == ingredients
+
+
+@pytest.mark.parametrize(
+    ("text", "ingredient"),
+    [
+        ("可定", "rosuvastatin"),  # a two-character brand: not taken in free text, but it heads a row
+        ("Clopdogel", "clopidogrel"),  # handwriting read with two slips in nine letters
+        ("Sirondlactore", "spironolactone"),
+        ("Nitredycerin", "nitroglycerin"),
+        ("Lactdose", None),  # lactulose or lactase, two slips each: not guessed
+        ("Furoswide", None),  # furosemide, but rutoside only one edit further: not guessed
+        ("Tablets", None),
+        ("Coumarin", None),  # in acenocoumarol and dicoumarol: chemistry, not a misread coumadin
+    ],
+)
+def test_a_row_heading_name_allows_more_slips_when_one_drug_is_clearly_nearest(
+    lexicon: Lexicon, text: str, ingredient: str | None
+) -> None:
+    mention = lexicon.resolve_row_name(text)
+    if ingredient is None:
+        assert not mention.recognized
+        return
+    assert mention.ingredients == (ingredient,)
+    assert (mention.corrected_from is not None) is text.isascii()
+    assert not lexicon.find_mentions(f"{text} 10mg")  # in free text, still not a drug
