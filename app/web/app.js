@@ -1,7 +1,8 @@
-// The caregiver page. Plain JS against the public API: /v1/chat/completions (with the photo as a data: URI),
-// /v1/documents/{id}/image for the photo the citations point into, /v1/documents (a photo is read first) and
-// /v1/documents/{id}/drugs (the drug list read from a prescription or box, confirmed or corrected by the user
-// before the answer). Everything user-written is inserted as text
+// The caregiver page. Plain JS against the public API: /v1/documents?wait=false and /v1/jobs/{id} (a photo is
+// uploaded and read as soon as it is chosen, while the question is typed), /v1/chat/completions (the question, with
+// the photo's stored document by id: the photo is not sent twice), /v1/documents/{id}/image for the photo the
+// citations point into and /v1/documents/{id}/drugs (the drug list read from a prescription or box, confirmed or
+// corrected by the user before the answer). Everything user-written is inserted as text
 // (never HTML), because documents can contain anything.
 "use strict";
 
@@ -17,7 +18,8 @@ const T = {
         checkDrugs: "请核对照片上读到的药品", unsure: "⚠ 请核对", drugName: "药名", strength: "规格", remove: "删除",
         checkHint: "标 ⚠ 的药名没看清或没认出，请对照原件修改；多的删掉，少的添加。确认后，这次和以后的回答都按这份清单。",
         recognizedAs: "识别为：", notRecognized: "未能识别这个药名", addDrug: "＋ 添加药品", confirmAsk: "确认并提问",
-        confirmedList: "已确认的药品：", editDrugs: "修改药品清单", saveDrugs: "保存清单" },
+        confirmedList: "已确认的药品：", editDrugs: "修改药品清单", saveDrugs: "保存清单",
+        photoReading: "正在读取照片…", photoRead: "照片已读好 ✓", photoFailed: "照片读取失败" },
   en: { meds: "My medications", add: "Add", photo: "Photo", attach: "Photo", send: "Ask", key: "API key",
         placeholder: "e.g. Can I take this with aspirin?", medPlaceholder: "Drug name, e.g. warfarin", other: "中文",
         avoid: "Avoid", caution: "Caution", no_known_interaction: "No known interaction", insufficient_data: "Not enough information",
@@ -32,7 +34,8 @@ const T = {
         checkHint: "Names marked ⚠ were hard to read or not recognised: correct them against the original, remove extra ones, add missing ones. Once confirmed, this answer and later ones use this list.",
         recognizedAs: "Recognised as: ", notRecognized: "Name not recognised", addDrug: "+ Add a medicine",
         confirmAsk: "Confirm and ask", confirmedList: "Confirmed medicines: ", editDrugs: "Edit the medicine list",
-        saveDrugs: "Save the list" },
+        saveDrugs: "Save the list", photoReading: "Reading the photo…", photoRead: "Photo read ✓",
+        photoFailed: "The photo could not be read" },
 };
 const STAGES = ["reading", "recognising", "checking", "writing"];
 // What went wrong and what to do, by the API's stable error `code`: the API's own message is English, so it is
@@ -129,6 +132,7 @@ const state = {
   // The chat as rendered data (no photo bytes: a photo is re-fetched from its document's image), kept across reloads.
   conversation: saved.conversation || null, messages: saved.messages || [], docs: saved.docs || {},
   file: null, image: null, box: null,
+  reading: null,  // the chosen photo's reading, started when it was chosen: { file, promise, status, created, asked }
 };
 const t = (k) => T[state.lang][k] || k;
 
@@ -157,10 +161,6 @@ function headers(json = true) {
   const key = $("api-key").value.trim() || localStorage.getItem("rxlens.key");
   if (key) { h.Authorization = "Bearer " + key; localStorage.setItem("rxlens.key", key); }
   return h;
-}
-
-function readFile(file) {
-  return new Promise((ok, fail) => { const r = new FileReader(); r.onload = () => ok(r.result); r.onerror = fail; r.readAsDataURL(file); });
 }
 
 function save() {
@@ -231,18 +231,21 @@ async function ask(event) {
   // A photo alone asks the page's question in the page's language: from an empty text the server cannot tell.
   const content = [{ type: "text", text: question || t("photoQuestion") }];
   const file = state.file;
-  if (file) content.push({ type: "image_url", image_url: { url: await readFile(file) } });
+  const reading = file ? (state.reading && state.reading.file === file ? state.reading : startReading(file)) : null;
+  if (reading) reading.asked = true;
   const mine = { role: "user", text: question, photo: file ? {} : null };
   const bubble = renderUser(mine, file ? URL.createObjectURL(file) : null);
   $("chat").append(bubble);
   const pending = progressView();
   $("chat").append(pending);
   $("send").disabled = true;
-  $("question").value = ""; state.file = null; $("file").value = ""; $("file-name").textContent = "";
+  $("question").value = ""; state.file = null; state.reading = null; $("file").value = ""; $("file-name").textContent = "";
+  showReading(null);
   let reply;
   try {
-    if (file) await readAndConfirm(file, pending, mine);
+    const doc = reading ? await readAndConfirm(reading, pending, mine) : null;
     const body = { model: "rxlens", messages: [{ role: "user", content }], rxlens: { medications: state.meds } };
+    if (doc) body.rxlens.document_ids = [doc.id];  // read already: the photo is not uploaded again
     if (state.conversation) body.rxlens.conversation_id = state.conversation;
     const { text, rx } = await streamAnswer(body, pending.stage);
     state.conversation = rx.conversation_id;
@@ -273,25 +276,71 @@ async function ask(event) {
   save();
 }
 
-// A photo is read (and stored) before the question is sent; a prescription's or box's drug list, or any list with
-// an entry the reading was unsure of, is shown for the user to confirm or correct first. The question then goes
-// with the same photo (the server finds it stored: no second reading) and is answered from the confirmed list.
-async function readAndConfirm(file, pending, mine) {
+// A photo is read (and stored) from the moment it is chosen (`startReading`), so the reading overlaps the typing of
+// the question; asking waits for what is left of it. A prescription's or box's drug list, or any list with an entry
+// the reading was unsure of, is shown for the user to confirm or correct first. The question then names the stored
+// document (no second upload, no second reading) and is answered from the confirmed list.
+async function readAndConfirm(reading, pending, mine) {
   pending.stage("reading");
-  const form = new FormData();
-  form.append("file", file, file.name || "photo.jpg");
-  const doc = await api("/v1/documents", { method: "POST", headers: headers(false), body: form });
+  const doc = await reading.promise;
   state.docs[doc.id] = doc;
   mine.photo = { id: doc.id, image_url: doc.image_url, rotation: doc.rotation || 0 };
-  if (doc.confirmed || !(doc.needs_confirmation || REVIEWED_TYPES.includes(doc.doc_type))) return;
+  if (doc.confirmed || !(doc.needs_confirmation || REVIEWED_TYPES.includes(doc.doc_type))) return doc;
   const list = await api(`/v1/documents/${doc.id}/drugs`, { headers: headers(false) });
-  if (!list.drugs.length && !doc.needs_confirmation) return;
+  if (!list.drugs.length && !doc.needs_confirmation) return doc;
   const confirmed = await confirmCard(list, pending, t("confirmAsk"));
   state.docs[doc.id] = { ...doc, confirmed: { drugs: confirmed.drugs, at: confirmed.confirmed_at }, needs_confirmation: false };
   const note = { role: "confirmed", drugs: confirmed.drugs };
   state.messages.push(mine, note);
   mine.pushed = true;
   pending.before(renderConfirmed(note));
+  return doc;
+}
+
+// Upload a chosen photo at once, to be read by a job (202, then /v1/jobs/{id} until done); resolves with the stored
+// document. A server that reads it in the request (201/200) answers the document itself.
+function startReading(file) {
+  const reading = { file, status: "reading", created: false, asked: false };
+  reading.promise = (async () => {
+    const form = new FormData();
+    form.append("file", file, file.name || "photo.jpg");
+    let job = await api("/v1/documents?wait=false", { method: "POST", headers: headers(false), body: form });
+    if (!job.job_id) return job;
+    for (let wait = 150; job.status === "queued" || job.status === "running"; wait = Math.min(wait * 1.5, 1000)) {
+      await new Promise((ok) => setTimeout(ok, wait));
+      job = await api(`/v1/jobs/${job.job_id}`, { headers: headers(false) });
+    }
+    if (job.status !== "done") throw new ApiError(job.error || { code: "other" });
+    reading.created = job.created;
+    return api(`/v1/documents/${job.document_id}`, { headers: headers(false) });
+  })();
+  reading.promise.then(() => { reading.status = "read"; }, () => { reading.status = "failed"; })
+    .then(() => { if (state.reading === reading) showReading(reading); });
+  return reading;
+}
+
+// What the question bar says about the chosen photo: being read, read, or not readable (why: when asking).
+function showReading(reading) {
+  const status = $("photo-status");
+  status.textContent = reading ? t({ reading: "photoReading", read: "photoRead", failed: "photoFailed" }[reading.status]) : "";
+  status.className = reading ? reading.status : "";
+}
+
+// Another photo chosen instead: the first one's document goes, unless this upload created none (the owner had
+// stored that photo before) or the new choice is the same photo.
+function chooseFile() {
+  const previous = state.reading;
+  state.file = $("file").files[0] || null;
+  $("file-name").textContent = state.file ? state.file.name : "";
+  state.reading = state.file ? startReading(state.file) : null;
+  showReading(state.reading);
+  const next = state.reading;
+  if (!previous || previous.asked) return;
+  Promise.allSettled([previous.promise, next ? next.promise : null]).then(([before, now]) => {
+    const id = before.status === "fulfilled" && previous.created && !previous.asked ? before.value.id : null;
+    if (id && !(now.status === "fulfilled" && now.value && now.value.id === id))
+      api(`/v1/documents/${id}`, { method: "DELETE", headers: headers(false) }).catch(() => {});
+  });
 }
 
 async function api(url, init) {
@@ -565,12 +614,13 @@ $("lang").onclick = () => {
   state.lang = state.lang === "zh" ? "en" : "zh";
   localStorage.setItem("rxlens.lang", state.lang);
   applyLanguage();
+  showReading(state.reading);
   if (!$("send").disabled) renderChat();  // not while an answer is pending: its progress view would be dropped
   if (state.image) renderFields(state.docs[state.image.doc]);
 };
 $("new-chat").onclick = newChat;
 $("med-form").onsubmit = (e) => { e.preventDefault(); const v = $("med-input").value.trim(); if (v && !state.meds.includes(v)) state.meds.push(v); $("med-input").value = ""; renderMeds(); };
-$("file").onchange = () => { state.file = $("file").files[0] || null; $("file-name").textContent = state.file ? state.file.name : ""; };
+$("file").onchange = chooseFile;
 $("ask").onsubmit = ask;
 applyLanguage();
 renderMeds();

@@ -129,7 +129,12 @@ def test_a_caregiver_asks_about_a_leaflet_photo_in_the_browser(
         page.click("#send")
     assert answered.value.ok, answered.value.text()
     rxlens, stages = streamed(answered.value)
-    assert stages == ["reading", "recognising", "checking", "writing"], stages
+    # The photo was read from the moment it was chosen (the page showed "reading" itself); the question names
+    # the stored document, so the server's stages start after the reading.
+    assert stages == ["recognising", "checking", "writing"], stages
+    asked = answered.value.request.post_data_json
+    assert asked["rxlens"]["document_ids"] == [rxlens["documents"][0]["id"]]
+    assert not [p for m in asked["messages"] for p in m["content"] if p.get("type") == "image_url"]
     verdict = rxlens["verdict"]
     assert verdict in BADGE_COLOURS, rxlens
 
@@ -256,7 +261,7 @@ def test_the_page_fits_the_window_shows_progress_errors_and_keeps_the_chat(
     with page.expect_response(lambda r: r.url.endswith("/v1/chat/completions"), timeout=45_000) as answered:
         page.click("#send")
     rxlens, stages = streamed(answered.value)
-    assert stages == ["reading", "recognising", "checking", "writing"], stages
+    assert stages == ["recognising", "checking", "writing"], stages  # read already, as it was chosen
     reply = page.locator(".msg.assistant").last
     reply.wait_for()
     badge = {"avoid": "不建议合用", "caution": "需要注意"}[rxlens["verdict"]]
