@@ -11,7 +11,7 @@ export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 export PYTHONHASHSEED := 0
 
-.PHONY: serve test lint typecheck pytest kb bench load eval eval-quick eval-handwriting eval-retrieval debian clean db-migrate \
+.PHONY: serve test lint typecheck pytest kb bench bench-photos load eval eval-quick eval-handwriting eval-retrieval debian clean db-migrate \
 	cluster cluster-down cluster-test load-cluster fault-cluster
 
 $(STAMP): pyproject.toml
@@ -71,6 +71,11 @@ serve: debian $(STAMP) kb
 # BENCH_ARGS="--sections ocr,check" runs some sections; "--quick" is a smoke run.
 bench: debian $(STAMP) kb
 	$(BIN)/python -m evals.perf.bench $(BENCH_ARGS)
+
+# Only the phone-photo set (dense 2,000-2,200 px captures, 12-megapixel originals, forwarded copies): photo -> answer
+# and time per stage beside bare RapidOCR, CER, drug recall; the per-photo table in var/bench/photos.md.
+bench-photos: debian $(STAMP) kb
+	$(BIN)/python -m evals.perf.bench --sections photos $(BENCH_ARGS)
 
 # 32 clients for 2 minutes on loopback against a server run as `make serve` runs it (LOAD_ARGS="--seconds 60" to
 # shorten, SERVE_ENV= for glibc's default arenas); figures, with the server's RSS every second, in var/bench/load.json.

@@ -203,6 +203,7 @@ class OcrPipeline:
         t = time.perf_counter()
         result = self.engine.recognize(page)
         timings["ocr"] += _ms(t)
+        _add_steps(timings, result.timings_ms)
         rotation = 0
         if self.orienter is not None and result.lines:
             t = time.perf_counter()
@@ -213,6 +214,7 @@ class OcrPipeline:
                 t = time.perf_counter()
                 result = self.engine.recognize(rotate_clockwise(page, rotation))
                 timings["ocr"] += _ms(t)
+                _add_steps(timings, result.timings_ms)
         t = time.perf_counter()
         skew = estimate_skew(result.lines)
         layout = reading_order(result.lines, skew)
@@ -256,3 +258,9 @@ class OcrPipeline:
 
 def _ms(started: float) -> float:
     return (time.perf_counter() - started) * 1000
+
+
+def _add_steps(timings: dict[str, float], steps: dict[str, float]) -> None:
+    """The engine's own steps, inside "ocr", as "ocr.<step>" (summed over pages and the upright re-read)."""
+    for step, ms in steps.items():
+        timings[f"ocr.{step}"] = timings.get(f"ocr.{step}", 0.0) + ms

