@@ -1,12 +1,25 @@
-"""Caches of OCR results, keyed by the SHA-256 of the uploaded bytes.
+"""Caches of OCR results, keyed by the SHA-256 of the uploaded bytes, and in memory by the photo itself.
 
 The same photo is often sent twice (a retry, a second question about it, a leaflet forwarded to many family
 groups); reading it again costs seconds of CPU. `ResultCache` is a bounded in-memory LRU: least recently used
-entries are dropped past `max_entries` or `max_bytes` (estimated from the size of the lines' text and boxes), and
-nothing is written to disk. `SharedResultCache`, behind the same interface, keeps readings in Redis so that a photo
-read by one worker is not read again by another, on any node: each entry expires, and is encrypted with a key
-derived from the photo's hash and stored under a hash of that hash, so whoever can read Redis but does not hold
-the photo learns neither which photo an entry is nor its text.
+entries are dropped past `max_entries` or `max_bytes` (estimated from the size of the lines' text and boxes, and
+the fingerprint kept with them), and nothing is written to disk.
+
+A forwarded photo is seldom the same bytes: messaging apps resize and recompress it. `ResultCache.recall` looks a
+photo up by its bytes first, then by its fingerprint (`ingestion.fingerprint`: a perceptual hash to find the
+candidates, then the thumbnails compared block by block, so that another leaflet printed on the same template is
+never taken for the photo); a copy found that way is answered with the earlier reading, every box scaled to the
+copy's size and `near_duplicate` set. Nothing of the image or its text is logged.
+
+`SharedResultCache`, behind the same interface, keeps readings in Redis so that a photo read by one worker is not
+read again by another, on any node: each entry expires, and is encrypted with a key derived from the photo's hash
+and stored under a hash of that hash, so whoever can read Redis but does not hold the photo learns neither which
+photo an entry is nor its text. It matches exact bytes only, deliberately: a lookup by likeness needs the
+perceptual hashes themselves in Redis to search (a keyed hash of a perceptual hash cannot be searched by
+distance), and 64 bits of a page's low frequencies both identify a known photo and are easily guessed from any
+similar one, so a key derived from them would protect the text far less than one derived from the exact bytes;
+and since Redis is shared by every owner, a fast answer to a look-alike photo would tell one user that another
+had sent it. Each process's in-memory cache still finds forwarded copies.
 """
 
 from __future__ import annotations
@@ -17,9 +30,11 @@ import logging
 import os
 import threading
 from collections import OrderedDict
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from ingestion.document import ParsedDocument
+from ingestion.fingerprint import HASH_DISTANCE, ImagePrint, fingerprint, same_photo
 
 if TYPE_CHECKING:
     import redis
@@ -34,17 +49,63 @@ def _size(doc: ParsedDocument) -> int:
     return text + sum(len(f.value.encode()) + 100 for f in doc.fields.values()) + 1000
 
 
-class ResultCache:
-    """LRU by entry count and estimated bytes; thread-safe."""
+PENDING = 64  # fingerprints of photos being read, kept for `put` (a failed read leaves one behind)
 
-    def __init__(self, max_entries: int = 256, max_bytes: int = 64 * 1024 * 1024) -> None:
+
+class ResultCache:
+    """LRU by entry count and estimated bytes; thread-safe. `near_duplicates=False` matches exact bytes only."""
+
+    def __init__(self, max_entries: int = 256, max_bytes: int = 64 * 1024 * 1024, near_duplicates: bool = True) -> None:
         self.max_entries = max_entries
         self.max_bytes = max_bytes
+        self.near_duplicates = near_duplicates
         self._items: OrderedDict[str, tuple[ParsedDocument, int]] = OrderedDict()
+        self._prints: dict[str, ImagePrint] = {}  # fingerprints of the entries read from a single image
+        self._pending: OrderedDict[str, ImagePrint] = OrderedDict()
         self._bytes = 0
         self._lock = threading.Lock()
         self.hits = 0
+        self.near_hits = 0
         self.misses = 0
+
+    def recall(self, key: str, data: bytes, max_pixels: int = 40_000_000) -> ParsedDocument | None:
+        """The reading of these bytes (`key` is their SHA-256), or of the same photo resized or recompressed.
+
+        A near-duplicate's reading comes scaled to this photo's size, with `sha256=key` and `near_duplicate` set.
+        On a miss the photo's fingerprint is kept for the `put` of its reading. `max_pixels`: larger images are
+        not decoded here (intake refuses them).
+        """
+        hit = self.get(key)
+        if hit is not None or not self.near_duplicates or self.max_entries <= 0:
+            return hit
+        found = fingerprint(data, max_pixels)
+        if found is None:
+            return None
+        with self._lock:
+            for candidate in self._near(found):
+                if same_photo(self._prints[candidate], found):
+                    self._items.move_to_end(candidate)
+                    doc = self._items[candidate][0]
+                    self.misses -= 1  # the exact lookup above counted one
+                    self.hits += 1
+                    self.near_hits += 1
+                    break
+            else:
+                self._pending[key] = found
+                while len(self._pending) > PENDING:
+                    self._pending.popitem(last=False)
+                return None
+        near = doc.scaled_to(found.width, found.height)
+        return replace(near, sha256=key, near_duplicate=True)
+
+    def _near(self, found: ImagePrint) -> list[str]:
+        """Keys whose fingerprint's hash is within `HASH_DISTANCE` bits, nearest first (the lock is held)."""
+        near = [
+            (distance, key)
+            for key, p in self._prints.items()
+            if (distance := (p.phash ^ found.phash).bit_count()) <= HASH_DISTANCE
+        ]
+        return [key for _, key in sorted(near)]
 
     def get(self, key: str) -> ParsedDocument | None:
         with self._lock:
@@ -57,17 +118,25 @@ class ResultCache:
             return item[0]
 
     def put(self, key: str, doc: ParsedDocument) -> None:
-        size = _size(doc)
+        with self._lock:
+            found = self._pending.pop(key, None)
+        # Only a single image's reading is found by likeness: its boxes are in that image's frame.
+        found = found if found is not None and doc.pages == 1 else None
+        size = _size(doc) + (found.nbytes if found is not None else 0)
         if self.max_entries <= 0 or size > self.max_bytes:
             return
         with self._lock:
             old = self._items.pop(key, None)
             if old is not None:
                 self._bytes -= old[1]
+                self._prints.pop(key, None)
             self._items[key] = (doc, size)
+            if found is not None:
+                self._prints[key] = found
             self._bytes += size
             while len(self._items) > self.max_entries or self._bytes > self.max_bytes:
-                _, (_, dropped) = self._items.popitem(last=False)
+                dropped_key, (_, dropped) = self._items.popitem(last=False)
+                self._prints.pop(dropped_key, None)
                 self._bytes -= dropped
 
     def __len__(self) -> int:
@@ -87,7 +156,7 @@ class SharedResultCache(ResultCache):
     PREFIX = "rxlens:ocr:"
 
     def __init__(self, client: redis.Redis, ttl_s: int = 86_400) -> None:
-        super().__init__(max_entries=0)
+        super().__init__(max_entries=0, near_duplicates=False)  # exact bytes only: see the module's docstring
         self.redis = client
         self.ttl_s = ttl_s
 

@@ -8,7 +8,7 @@ Field names are English snake_case; values stay in the document's language.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from ingestion.ocr.base import OcrLine, Quad
@@ -254,6 +254,8 @@ class ParsedDocument:
         rotation: degrees (0/90/180/270, clockwise) the page was turned to read it upright.
         rows: indices into `lines` grouped by visual row (table cells side by side), in reading order.
         from_cache: true when this answer came from the result cache.
+        near_duplicate: true when it came from the reading of another upload of the same photo at another size or
+            compression (a forwarded copy, see `ingestion.fingerprint`), its boxes scaled to this image.
     """
 
     doc_type: str
@@ -272,6 +274,7 @@ class ParsedDocument:
     engine: str = ""
     rows: tuple[tuple[int, ...], ...] = ()
     from_cache: bool = False
+    near_duplicate: bool = False
 
     @property
     def text(self) -> str:
@@ -303,6 +306,7 @@ class ParsedDocument:
             "rows": [list(r) for r in self.rows],
             "skew_degrees": round(self.skew_degrees, 2),
             "from_cache": self.from_cache,
+            "near_duplicate": self.near_duplicate,
         }
 
     @classmethod
@@ -336,4 +340,29 @@ class ParsedDocument:
             engine=data.get("engine", ""),
             rows=tuple(tuple(int(i) for i in r) for r in data.get("rows", ())),
             from_cache=bool(data.get("from_cache", False)),
+            near_duplicate=bool(data.get("near_duplicate", False)),
+        )
+
+    def scaled_to(self, width: int, height: int) -> ParsedDocument:
+        """The same reading in the frame of the same image at another size (a resized copy): every box of the
+        lines, fields, medications and drugs scaled, the size replaced; text, indices and angles unchanged."""
+        if not self.width or not self.height or (width, height) == (self.width, self.height):
+            return replace(self, width=width or self.width, height=height or self.height)
+        sx, sy = width / self.width, height / self.height
+
+        def box(q: Quad) -> Quad:
+            p = [(round(x * sx, 1), round(y * sy, 1)) for x, y in q]
+            return (p[0], p[1], p[2], p[3])
+
+        def boxes(qs: tuple[Quad, ...]) -> tuple[Quad, ...]:
+            return tuple(box(q) for q in qs)
+
+        return replace(
+            self,
+            lines=tuple(replace(ln, box=box(ln.box)) for ln in self.lines),
+            fields={name: replace(f, boxes=boxes(f.boxes)) for name, f in self.fields.items()},
+            medications=tuple(replace(m, boxes=boxes(m.boxes)) for m in self.medications),
+            drugs=tuple(replace(d, boxes=boxes(d.boxes)) for d in self.drugs),
+            width=width,
+            height=height,
         )
