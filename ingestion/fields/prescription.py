@@ -8,9 +8,12 @@ Frequencies are written many ways: Latin abbreviations (qd, bid, tid, qid, q8h, 
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+
+from rapidfuzz.distance import Levenshtein
 
 from ingestion.document import Field, Medication
 from ingestion.fields.text import STRENGTH, Row, make_field
@@ -82,16 +85,32 @@ _PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (
 _Q_AS_9 = re.compile(r"(?<![\w.×])9(hs|n|d|od|\d{1,2}h)(?![A-Za-z0-9])")
 
 
+# Handwritten frequency words with one letter misread ("dzily", "dily", "onfe daily"): put back, and marked
+# `repaired` like the q read as 9.
+_FREQUENCY_WORDS = ("daily", "twice", "once", "nightly", "bedtime", "needed")
+_WORD = re.compile(r"(?<![A-Za-z])[A-Za-z]{4,8}(?![A-Za-z])")
+
+
+def _word_put_back(m: re.Match[str]) -> str:
+    word = m.group(0).lower()
+    if word in _FREQUENCY_WORDS:
+        return m.group(0)
+    near = [w for w in _FREQUENCY_WORDS if Levenshtein.distance(word, w) == 1]
+    return near[0] if len(near) == 1 else m.group(0)
+
+
 def repaired_frequency(text: str) -> str:
-    """`text` with a handwritten q the recogniser read as 9 put back ("9hs" -> "qhs"); unchanged otherwise."""
-    return _Q_AS_9.sub(r"q\1", text)
+    """`text` with a handwritten q the recogniser read as 9 put back ("9hs" -> "qhs"), and frequency words it
+    misread by one letter ("dzily" -> "daily"); unchanged otherwise."""
+    return _WORD.sub(_word_put_back, _Q_AS_9.sub(r"q\1", text))
 
 
 def normalise_frequency(text: str) -> Frequency | None:
     """The first dosing frequency written in `text`, normalised; None if there is none."""
     found = _normalise_frequency(text)
-    if found is None and _Q_AS_9.search(text):
-        found = _normalise_frequency(repaired_frequency(text))
+    if found is None:
+        repaired = repaired_frequency(text)
+        found = _normalise_frequency(repaired) if repaired != text else None
         if found is not None:
             written = found.text.replace("q", "9", 1)  # the same length: the text as it stands on the page
             text_read = written if written in text else found.text
@@ -204,10 +223,10 @@ _USAGE_LABEL = re.compile(r"^\s*(?:用\s*法(?:用量)?\s*[:：;.]|[a-z]?Si[gas]
 # Handwritten amounts as the recogniser reads them: o for 0 ("2omg", "1oo mg"), "ma"/"mq"/"m9" for mg, "mca" for
 # mcg.
 _O_IN_NUMBER = re.compile(
-    r"(?<![A-Za-z])(?:\d[\do]*|o\d[\do]*)(?=\s*(?:mg|mcg|m[aq]|m9(?!\d)|mc[aq]|ml)(?![A-Za-z]))", re.I
+    r"(?<![A-Za-z])(?:\d[\do]*|o\d[\do]*)(?=\s*(?:mg|mcg|m\s?[aq]|m9(?!\d)|mc[aq]|ml)(?![A-Za-z]))", re.I
 )
 _MCG_READ = re.compile(r"(?<=\d)\s*mc[aq](?![A-Za-z])", re.I)
-_MG_READ = re.compile(r"(?<=\d)\s*(?:m[aq]|m9(?!\d))(?![A-Za-z])", re.I)
+_MG_READ = re.compile(r"(?<=\d)\s*(?:m\s?[aq]|m9(?!\d))(?![A-Za-z])", re.I)
 
 
 def repaired_amounts(text: str) -> str:
@@ -232,8 +251,8 @@ _COLUMN_TITLES: tuple[tuple[str, str], ...] = (
 )
 
 _HEAD = re.compile(
-    r"^\s*(?:\d{1,2}\s*[.、)]\s*)?([A-Za-z\u4e00-\u9fff][A-Za-z\u4e00-\u9fff. -]{1,24}?)\s*"
-    r"[\do]*\d[\do]*(?:\.\d+)?\s*(?:mg|g|mcg|μg|µg|ug|ml|IU|m[aq]|m9(?!\d)|mc[aq])(?![A-Za-z])",
+    r"^\s*(?:\d{1,2}\s*[.、)]\s*)?([A-Za-z\u4e00-\u9fff][A-Za-z\u4e00-\u9fff./ -]{1,24}?)\s*"
+    r"[\do]*\d[\do]*(?:\.\d+)?\s*(?:mg|g|mcg|μg|µg|ug|ml|IU|m\s?[aq]|m9(?!\d)|mc[aq])(?![A-Za-z])",
     re.I,
 )
 _NOT_A_NAME = re.compile(r"每次|一次|每日|规格|剂量|用量|金额|合计|^(?:Take|Each|Dose|Disp|Qty)\b", re.I)
@@ -389,34 +408,50 @@ def parse_medication(row: Row, lines: Sequence[OcrLine], find_names: NameFinder 
     return _build(_Item(name, text, list(row.indices), []), lines)
 
 
-def _columns(row: Row, lines: Sequence[OcrLine]) -> list[tuple[float, str]] | None:
-    """(x centre, part) per column title of a medication table's title row; None if the row is not one."""
-    out: list[tuple[float, str]] = []
+@dataclass(frozen=True)
+class _Table:
+    """A medication table's columns: (position, part) per column title, positions measured along `direction`,
+    the unit vector of its title line's reading direction (a photo turned 90 degrees reads down the image)."""
+
+    direction: tuple[float, float]
+    columns: list[tuple[float, str]]
+
+    def span(self, line: OcrLine) -> tuple[float, float]:
+        """Where a line starts and ends along the table's reading direction."""
+        ux, uy = self.direction
+        along = [x * ux + y * uy for x, y in line.box]
+        return min(along), max(along)
+
+    def part_at(self, line: OcrLine) -> str:
+        start, end = self.span(line)
+        return min(self.columns, key=lambda c: abs(c[0] - (start + end) / 2))[1]
+
+
+def _columns(row: Row, lines: Sequence[OcrLine]) -> _Table | None:
+    """The columns of a medication table's title row; None if the row is not one."""
+    (x0, y0), (x1, y1) = lines[row.indices[0]].box[:2]
+    length = math.hypot(x1 - x0, y1 - y0) or 1.0
+    table = _Table(((x1 - x0) / length, (y1 - y0) / length), [])
     for index, cell in zip(row.indices, row.cells, strict=True):
         words = [w for w in re.split(r"\s+", cell.strip()) if w]
-        x0, _, x1, _ = lines[index].bbox
-        step = (x1 - x0) / max(1, len(words))
+        start, end = table.span(lines[index])
+        step = (end - start) / max(1, len(words))
         for k, word in enumerate(words):  # titles OCR merged into one box: spread them over its width
             part = next((p for pattern, p in _COLUMN_TITLES if re.fullmatch(pattern, word)), None)
             if part is not None:
-                out.append((x0 + step * (k + 0.5), part))
-    parts = [p for _, p in out]
-    return out if "name" in parts and len(out) >= 3 else None
+                table.columns.append((start + step * (k + 0.5), part))
+    parts = [p for _, p in table.columns]
+    return table if "name" in parts and len(table.columns) >= 3 else None
 
 
 _TABLE_NAME = re.compile(r"[A-Za-z\u4e00-\u9fff][A-Za-z\u4e00-\u9fff（）() .-]{1,29}")
 
 
-def _table_item(
-    row: Row, lines: Sequence[OcrLine], columns: list[tuple[float, str]], find_names: NameFinder | None
-) -> _Item | None:
+def _table_item(row: Row, lines: Sequence[OcrLine], table: _Table, find_names: NameFinder | None) -> _Item | None:
     """A table row read by its columns' titles: each cell goes to the title nearest its centre."""
     parts: dict[str, list[str]] = {}
     for index, cell in zip(row.indices, row.cells, strict=True):
-        x0, _, x1, _ = lines[index].bbox
-        centre = (x0 + x1) / 2
-        part = min(columns, key=lambda c: abs(c[0] - centre))[1]
-        parts.setdefault(part, []).append(cell)
+        parts.setdefault(table.part_at(lines[index]), []).append(cell)
     name_cell = " ".join(parts.get("name", []))
     name = _name_in(name_cell, find_names) if name_cell else None
     if name is None and parts.keys() & {"strength", "dose"} and _TABLE_NAME.fullmatch(name_cell.strip()):
@@ -439,7 +474,7 @@ def parse_prescription(
     "Sig: 1 tab po bid"), two columns of such blocks, or one line per drug."""
     fields = parse_header(lines, rows)
     built: list[_Item | Medication] = []
-    columns: list[tuple[float, str]] | None = None
+    columns: _Table | None = None
     pending: list[_Item] = []  # the drug(s) of the last naming row, waiting for their usage lines
     for row in rows:
         if columns is None and re.search(r"药品名称|名称", row.text):

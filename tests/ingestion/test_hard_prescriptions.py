@@ -13,7 +13,7 @@ from evals.render.handwriting import _hand_font
 from evals.render.pages import font_files
 from ingestion.confirmation import CONFIRM_BELOW, review, review_medication
 from ingestion.document import DrugOnPage, Medication, ParsedDocument
-from ingestion.fields.prescription import NameFinder, parse_prescription
+from ingestion.fields.prescription import NameFinder, normalise_frequency, parse_prescription
 from ingestion.fields.text import make_rows
 from ingestion.mentions import MentionFinder, spot_drugs
 from ingestion.ocr.base import OcrLine, quad_from_rect
@@ -319,3 +319,37 @@ def test_a_table_row_whose_name_free_text_would_not_take_is_kept(names: NameFind
         ("可定", "10mg", "10mg", "qn"),
         ("呋塞米片", "20mg", "40mg", "qd"),
     ]
+
+
+@pytest.mark.parametrize(
+    ("usage", "code"),
+    [("Sig: 75mg po dzily with meals", "qd"), ("Sig 25mg po twice dily x7d", "bid"), ("Sig 1 tab onfe daily", "qd")],
+)
+def test_a_frequency_word_with_one_letter_misread_is_read_and_flagged(usage: str, code: str) -> None:
+    freq = normalise_frequency(usage)
+    assert freq is not None and freq.code == code
+    assert freq.repaired is ("dzily" in usage or "dily" in usage)  # "onfe daily" still says daily as written
+    assert normalise_frequency("take with meals") is None and normalise_frequency("dose once") is None
+
+
+def test_handwritten_amounts_and_names_the_recogniser_splits_are_read(names: NameFinder) -> None:
+    meds = _parse(names, ("Rx",), ("Nitrog/ycerin 0.4 m a14",), ("Sig 100m a po BID",))
+    assert [(m.name, m.strength, m.dose, m.frequency) for m in meds] == [("Nitrog/ycerin", "0.4mg", "100mg", "bid")]
+
+
+def test_a_table_photographed_sideways_keeps_its_columns(names: NameFinder) -> None:
+    """Boxes stay in the photo's frame: on a page turned 90 degrees the columns run down the image."""
+    lines, grouped = _page(
+        ("药品名称", "规格", "单次量", "频次"), ("拜新同", "30mg", "30mg", "qd"), ("拜阿司匹灵", "100mg", "200mg", "qd")
+    )
+    height = 2000.0
+    turned = [  # the photo turned 90 degrees clockwise: (x, y) -> (height - y, x)
+        OcrLine(ln.text, ln.confidence, tuple((height - y, x) for x, y in ln.box))  # type: ignore[arg-type]
+        for ln in lines
+    ]
+    for page in (lines, turned):
+        meds = parse_prescription(page, make_rows(page, grouped), names)[1]
+        assert [(m.name, m.strength, m.dose, m.frequency) for m in meds] == [
+            ("拜新同", "30mg", "30mg", "qd"),
+            ("拜阿司匹灵", "100mg", "200mg", "qd"),
+        ]
