@@ -53,6 +53,18 @@ def test_a_forwarded_copy_is_the_same_photo(spec: PageSpec, seed: int, copy: str
     assert found.worst_block < WORST_BLOCK / 1.5  # with room: the measured worst copy is about half the threshold
 
 
+@pytest.mark.parametrize("copy", list(COPIES))
+def test_a_forwarded_copy_of_a_phone_size_photo_is_the_same_photo(copy: str) -> None:
+    # A camera's JPEG is decoded at 1/4 scale by its DCT (Image.draft), its copy at full or half scale.
+    camera = Image.open(io.BytesIO(page(LEAFLET_2COL, 1003))).resize((2160, 3024), Image.Resampling.LANCZOS)
+    out = io.BytesIO()
+    camera.save(out, "JPEG", quality=92)
+    original = out.getvalue()
+    a, b = fingerprint(original), fingerprint(forwarded(original, *COPIES[copy]))
+    assert a is not None and b is not None and (a.width, a.height) == (2160, 3024)
+    assert likeness(a, b).same, likeness(a, b)
+
+
 @pytest.mark.parametrize("spec,seed_a,seed_b", LOOK_ALIKES)
 def test_another_leaflet_on_the_same_template_is_not(spec: PageSpec, seed_a: int, seed_b: int) -> None:
     a_bytes, b_bytes = page(spec, seed_a), page(spec, seed_b)
