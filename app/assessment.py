@@ -232,6 +232,9 @@ class Assessor:
         everyone = _distinct(own + asked_drugs + (anchors if not subjects else []))
         assessment = Assessment(query=query, verdict=Verdict.INFO, drugs=everyone)
         assessment.unrecognized = [d for d in everyone if not d.mention.recognized]
+        if query.missing_document:  # "this" with nothing to point at: ask for the photo, judge nothing
+            assessment.verdict = Verdict.INSUFFICIENT_DATA
+            return assessment
         if query.is_combination:
             pairs = self._asked_pairs(anchors, asked_drugs)
             statements_from = [d for d in documents if d.document_id in {a.document_id for a in subjects}]

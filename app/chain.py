@@ -100,7 +100,9 @@ class AnswerChain:
     def understand(self, q: Question) -> Understood:
         subjects = [m for d in q.documents for m in d.mentions if m.recognized]
         subjects += [DrugMention(text=name, recognized=False) for d in q.documents for name in d.unrecognized]
-        query = understand(q.text, self.engine.lexicon, subjects, q.medications, q.discussed)
+        query = understand(
+            q.text, self.engine.lexicon, subjects, q.medications, q.discussed, has_documents=bool(q.documents)
+        )
         return Understood(q, query)
 
     def assess(self, u: Understood) -> Assessed:

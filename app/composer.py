@@ -62,6 +62,11 @@ _T: dict[str, tuple[str, str]] = {
         "我们不认识“{names}”，请核对药名或把药盒拿给药师看",
         'we do not recognise "{names}"; check the name or show the box to a pharmacist',
     ),
+    "no_document": (
+        "您问的是“这个药”，但这次提问没有附上照片或文件。请重新上传说明书、药盒或处方的照片，或者直接输入药名",
+        'you asked about "this", but no photo or document came with the question. Attach a photo of the leaflet, '
+        "box or prescription, or type the medicine's name",
+    ),
     "why_no_data": ("我们的资料来源没有{names}的相互作用数据", "our sources hold no interaction data for {names}"),
     "why_combined": (
         "两者常制成一片复方药一起服用（如 {product}），其说明书即批准两者同服；"
@@ -229,7 +234,10 @@ class TemplateComposer:
 
         if query.urgent:
             lines.append(_t("urgent", zh))
-        if query.is_combination:
+        if query.missing_document:
+            verdict = _VERDICT[Verdict.INSUFFICIENT_DATA][0 if zh else 1]
+            lines.append(f"{verdict}{'——' if zh else ': '}{_t('no_document', zh)}")
+        elif query.is_combination:
             lines += self._combination(assessment, evidence, zh, cite)
         else:
             lines += self._topic(assessment, evidence, zh, cite)

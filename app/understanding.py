@@ -78,6 +78,8 @@ _SAVED = re.compile(
     r"(documents|leaflets|prescriptions|uploads)|(saved|uploaded) (documents|leaflets|prescriptions)",
     re.I,
 )
+# "is it safe", "it's fine": an "it" that points at nothing.
+_DUMMY_IT = re.compile(r"\b(?:is|was|will|would|does|do)\s+it\b|\bit\s+(?:is|was)\b|\bit's\b", re.I)
 _THIS = re.compile(
     r"这药|这个药|此药|该药|这种药|这些药|这两种药|它|这个|这张|这份|这盒|处方上|单子上|药单上|图上|图里|照片上|照片里|"
     r"上面的药|this|these|it\b|the leaflet|the box|the medicine|the prescription|my prescription",
@@ -131,6 +133,7 @@ class Query:
     medication_mentions: list[DrugMention] = field(default_factory=list)
     discussed: list[DrugMention] = field(default_factory=list)
     saved_documents: bool = False  # "my saved prescriptions": retrieval may search all of the user's documents
+    missing_document: bool = False  # "this" / "这张处方上的药" with nothing (photo, list, earlier drug) to point at
 
     @property
     def is_combination(self) -> bool:
@@ -227,6 +230,7 @@ def understand(
     document_subjects: Sequence[DrugMention] = (),
     medications: Sequence[str] = (),
     discussed: Sequence[DrugMention] = (),
+    has_documents: bool = False,
 ) -> Query:
     """Read a question.
 
@@ -236,6 +240,8 @@ def understand(
         document_subjects: the subjects of the attached or discussed documents.
         medications: the user's medication list, as typed.
         discussed: drugs named in earlier turns of the conversation.
+        has_documents: whether the question comes with a document (a photo, a stored document), drugs found on
+            it or not.
     """
     mentions = lexicon.find_mentions(question)
     mentions += unresolved_slots(question, mentions, lexicon)
@@ -246,6 +252,11 @@ def understand(
             # A name on the user's list that does not resolve is an unrecognised drug, never dropped.
             meds += found or [DrugMention(text=text.strip(), recognized=False)]
     refers = bool(document_subjects) and (bool(_THIS.search(question)) or len(mentions) <= 1)
+    saved = bool(_SAVED.search(question))
+    pointing = [m.group(0) for m in _THIS.finditer(_DUMMY_IT.sub(" ", question))]
+    missing_document = (
+        bool(pointing) and not (has_documents or discussed or meds or saved) and len(_dedupe(mentions)) <= 1
+    )
     anchors = (len(document_subjects) if refers else 0) + len(meds) + (len(discussed) if not refers else 0)
     entities = len(mentions) + anchors
     if (_COMBINATION.search(question) and entities >= 2 and (mentions or anchors >= 2)) or (
@@ -271,5 +282,6 @@ def understand(
         document_subjects=_dedupe(document_subjects),
         medication_mentions=_dedupe(meds),
         discussed=_dedupe(discussed),
-        saved_documents=bool(_SAVED.search(question)),
+        saved_documents=saved,
+        missing_document=missing_document,
     )

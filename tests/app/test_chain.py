@@ -91,6 +91,29 @@ def test_ingredients_of_one_tablet_are_named_as_such_and_a_shared_ingredient_is_
     assert "相同成分（甲氧苄啶）" in answer.answer.split("\n")[0]
 
 
+@pytest.mark.parametrize(
+    "question",
+    ["Can I take this with warfarin?", "这张处方上的药能和华法林一起吃吗？", "这药怎么吃？", "Can I take it with tea?"],
+)
+def test_this_with_no_photo_asks_for_the_photo_and_judges_nothing(
+    chain: AnswerChain, lexicon: Lexicon, question: str
+) -> None:
+    """Answered before with warfarin's indications, as if "this" were nothing."""
+    answer = chain.ask(question)
+    first = answer.answer.split("\n")[0]
+    assert answer.verdict is Verdict.INSUFFICIENT_DATA and not answer.findings and not answer.citations
+    assert ("照片" in first and "药名" in first) if answer.language == "zh" else ("photo" in first and "name" in first)
+    # With the photo, or a drug discussed just before, "this" has something to point at.
+    assert chain.ask(question, documents=[_amlodipine_leaflet(lexicon)]).answer.split("\n")[0] != first
+    aspirin = lexicon.resolve("aspirin")
+    assert chain.ask(question, discussed=[aspirin]).answer.split("\n")[0] != first
+
+
+def test_a_pronoun_that_points_at_nothing_is_not_taken_for_a_missing_photo(chain: AnswerChain) -> None:
+    answer = chain.ask("Is it safe to take ibuprofen with warfarin?")
+    assert answer.verdict is Verdict.AVOID
+
+
 def test_urgent_wording_for_overdose(chain: AnswerChain) -> None:
     answer = chain.ask("My mother took too many warfarin pills, what should I do?")
     assert answer.urgent
