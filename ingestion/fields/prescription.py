@@ -80,9 +80,10 @@ _PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (
 )
 
 
-# Handwritten q read as 9 ("9hs", "9d", "98h"): the Latin code is taken with the letter put back, and the
-# frequency is marked `repaired` so that the row is shown to the user to confirm.
-_Q_AS_9 = re.compile(r"(?<![\w.×])9(hs|n|d|od|\d{1,2}h)(?![A-Za-z0-9])")
+# Handwritten q read as 9 ("9hs", "9d", "98h") or as a where no word is made ("ahs", "a8h"; not "an", "ad"): the
+# Latin code is taken with the letter put back, and the frequency is marked `repaired` so that the row is shown to
+# the user to confirm.
+_Q_AS_9 = re.compile(r"(?<![\w.×])(?:9(hs|n|d|od|\d{1,2}h)|a(hs|\d{1,2}h))(?![A-Za-z0-9])")
 
 
 # Handwritten frequency words with one letter misread ("dzily", "dily", "onfe daily"): put back, and marked
@@ -102,7 +103,7 @@ def _word_put_back(m: re.Match[str]) -> str:
 def repaired_frequency(text: str) -> str:
     """`text` with a handwritten q the recogniser read as 9 put back ("9hs" -> "qhs"), and frequency words it
     misread by one letter ("dzily" -> "daily"); unchanged otherwise."""
-    return _WORD.sub(_word_put_back, _Q_AS_9.sub(r"q\1", text))
+    return _WORD.sub(_word_put_back, _Q_AS_9.sub(lambda m: "q" + (m.group(1) or m.group(2)), text))
 
 
 def normalise_frequency(text: str) -> Frequency | None:

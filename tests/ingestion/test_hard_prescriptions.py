@@ -323,13 +323,19 @@ def test_a_table_row_whose_name_free_text_would_not_take_is_kept(names: NameFind
 
 @pytest.mark.parametrize(
     ("usage", "code"),
-    [("Sig: 75mg po dzily with meals", "qd"), ("Sig 25mg po twice dily x7d", "bid"), ("Sig 1 tab onfe daily", "qd")],
+    [
+        ("Sig: 75mg po dzily with meals", "qd"),
+        ("Sig 25mg po twice dily x7d", "bid"),
+        ("Sig 1 tab onfe daily", "qd"),
+        ("Sig: 10mg ahs 口服", "qn"),  # q read as a
+    ],
 )
 def test_a_frequency_word_with_one_letter_misread_is_read_and_flagged(usage: str, code: str) -> None:
     freq = normalise_frequency(usage)
     assert freq is not None and freq.code == code
-    assert freq.repaired is ("dzily" in usage or "dily" in usage)  # "onfe daily" still says daily as written
-    assert normalise_frequency("take with meals") is None and normalise_frequency("dose once") is None
+    assert freq.repaired is ("onfe" not in usage)  # "onfe daily" still says daily as written
+    for text in ("take with meals", "dose once", "take an hour before meals", "ad lib"):
+        assert normalise_frequency(text) is None
 
 
 def test_handwritten_amounts_and_names_the_recogniser_splits_are_read(names: NameFinder) -> None:
