@@ -56,7 +56,7 @@ import psutil
 
 from evals.suites.handwriting import amount_key, match_rows
 from ingestion.document import Medication, ParsedDocument
-from ingestion.fields.prescription import _COLUMN_TITLES, _build, _table_item, parse_prescription
+from ingestion.fields.prescription import _COLUMN_TITLES, _build, _Table, _table_item, parse_prescription
 from ingestion.fields.text import Row, make_rows
 from ingestion.intake import Intake
 from ingestion.ocr.base import OcrLine, Quad, quad_from_points
@@ -236,7 +236,7 @@ def _rows_from_cells(
         if len(cells) < 3:
             continue
         row = Row(tuple(range(len(cells))), tuple(cells))
-        item = _table_item(row, fake, columns, find_names)
+        item = _table_item(row, fake, _Table((1.0, 0.0), columns), find_names)
         if item is None:
             continue
         med = _build(item, fake)
