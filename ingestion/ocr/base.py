@@ -87,10 +87,9 @@ class OcrResult:
 
     `upside_down`: the share of the text (0..1) the engine's own 0/180 line classifier found upside down, or None
     for an engine without one. The orientation stage takes a low share as proof that a page is upright.
-    `timings_ms`: milliseconds per step inside the engine (RapidOCR: detection, direction, recognition, reread),
-    which the pipeline reports as `ocr.<step>` next to its own stages; empty for an engine that cannot tell.
-    `boxes`: every box the engine's detector found, weak lines' included (a `BoxReader` reads them again on a
-    turned page without detecting); empty for an engine without a detector.
+    `timings_ms`: milliseconds per step inside the engine (RapidOCR: detection, direction, recognition, recheck,
+    reread), which the pipeline reports as `ocr.<step>` next to its own stages; empty for an engine that cannot
+    tell.
     """
 
     lines: list[OcrLine]
@@ -99,7 +98,6 @@ class OcrResult:
     engine: str
     upside_down: float | None = None
     timings_ms: dict[str, float] = field(default_factory=dict)
-    boxes: list[Quad] = field(default_factory=list)
 
 
 @runtime_checkable
@@ -109,14 +107,6 @@ class OcrEngine(Protocol):
     name: str
 
     def recognize(self, image: Image.Image) -> OcrResult: ...
-
-
-@runtime_checkable
-class BoxReader(Protocol):
-    """Recognises the text in given boxes of an image, without detecting: a page found turned is read again
-    in the boxes its first pass found (each box clockwise from its text's top-left, in that image's pixels)."""
-
-    def read_boxes(self, image: Image.Image, boxes: Sequence[Quad]) -> OcrResult: ...
 
 
 @runtime_checkable
