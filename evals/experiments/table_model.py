@@ -60,7 +60,7 @@ from ingestion.fields.prescription import _COLUMN_TITLES, _build, _Table, _table
 from ingestion.fields.text import Row, make_rows
 from ingestion.intake import Intake
 from ingestion.ocr.base import OcrLine, Quad, quad_from_points
-from ingestion.orientation import rotate_clockwise, turn_quad
+from ingestion.orientation import rotate_clockwise
 
 READINGS = ("stored", "titles", "titles_upright", "model", "model_deskew")
 FIELDS = ("strength", "dose", "frequency")
@@ -69,6 +69,19 @@ _TABLE_END = re.compile(r"医师|签名|金额|合计|药师")
 _PAD = 12  # px around the table region: SLANet saw tables cropped with a margin
 
 NameFinder = Callable[[str], list[tuple[int, int]]]
+
+
+def turn_quad(box: Quad, degrees: int, width: int, height: int) -> Quad:
+    """A box of the (width x height) image in the image turned `degrees` clockwise, its points starting again at
+    the top-left corner of the turned box (a quarter turn clockwise makes the old bottom-left the top-left)."""
+
+    def turn(x: float, y: float) -> tuple[float, float]:
+        return {90: (height - y, x), 180: (width - x, height - y), 270: (y, width - x)}.get(degrees % 360, (x, y))
+
+    p = [turn(x, y) for x, y in box]
+    k = (degrees % 360) // 90
+    p = p[-k:] + p[:-k] if k else p
+    return (p[0], p[1], p[2], p[3])
 
 
 @dataclass
