@@ -5,7 +5,8 @@ Stages, each timed: decode (intake) -> ocr -> orient (re-read upright if the pag
 mentions (drugs via the lexicon, each the document's subject or only mentioned in it, see `ingestion.roles`) ->
 confirmation (a confidence per field, checked against the strengths each drug is made in; what falls below the
 threshold is marked `needs_confirmation`, see `ingestion.confirmation`). Results are
-cached by the SHA-256 of the bytes. `build_pipeline` assembles a pipeline from plain settings (`OcrConfig`);
+cached by the SHA-256 of the bytes, and a resized or recompressed copy of a photo read is found too
+(`ingestion.cache`). `build_pipeline` assembles a pipeline from plain settings (`OcrConfig`);
 the app builds that from its own settings object.
 """
 
@@ -114,7 +115,7 @@ class OcrPipeline:
         started = time.perf_counter()
         digest = hashlib.sha256(data).hexdigest()
         if self.cache is not None:
-            hit = self.cache.get(digest)
+            hit = self.cache.recall(digest, data, self.intake.limits.max_pixels)  # or a forwarded copy's
             if hit is not None:
                 elapsed = _ms(started)
                 return dataclasses.replace(hit, from_cache=True, timings_ms={"cache": elapsed, "total": elapsed})
