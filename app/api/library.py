@@ -7,6 +7,12 @@ least recently used first out, until the same owner reads the same bytes again (
 to /v1/ocr and then to the chat is read once) or stores them as a document, which then holds the only copy.
 Readings are never shared between owners, so one user cannot learn from a fast answer that another user
 uploaded the same photo.
+
+A copy of one of the owner's stored photos that a messaging app resized and recompressed (another sha256) is
+recognised too, by its fingerprint (`ingestion.fingerprint`: a perceptual hash, confirmed by comparing the
+images): the copy is stored as a document of its own with the stored reading scaled to its size, without OCR.
+The fingerprints of the owner's photos stored through this process are kept in memory (`OwnerPrints`, bounded,
+dropped with the document); a copy sent to another node, or after a restart, is read again.
 """
 
 from __future__ import annotations
@@ -17,6 +23,7 @@ import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any, Protocol
 
 from starlette.concurrency import run_in_threadpool
@@ -32,6 +39,7 @@ from app.persistence.repositories import DocumentRepository
 from app.persistence.tables import DocumentRow
 from ingestion.document import ParsedDocument
 from ingestion.errors import NoTextFound
+from ingestion.fingerprint import ImagePrint, fingerprint, same_photo
 from knowledge.lexicon import Lexicon
 from knowledge.normalize import has_cjk
 from knowledge.retrieval.chunks import Chunk, document_chunks
@@ -41,6 +49,44 @@ log = logging.getLogger(__name__)
 
 REINDEX_BATCH = 256  # chunks per embedding batch and index save when start-up reconciliation re-indexes
 READINGS_IN_MEMORY = 64  # unstored /v1/ocr readings kept (a page's reading is tens of KB)
+PRINTS_IN_MEMORY_MB = 32  # fingerprints of stored photos kept to recognise forwarded copies (64 KB each)
+
+
+class OwnerPrints:
+    """The fingerprints of owners' stored photos, least recently used first out past `max_bytes`; thread-safe."""
+
+    def __init__(self, max_bytes: int = PRINTS_IN_MEMORY_MB * 1024 * 1024) -> None:
+        self.max_bytes = max_bytes
+        self._prints: OrderedDict[tuple[str, str], ImagePrint] = OrderedDict()  # (owner, document id)
+        self._bytes = 0
+        self._lock = threading.Lock()
+
+    def add(self, owner: str, document_id: str, found: ImagePrint) -> None:
+        with self._lock:
+            self._drop((owner, document_id))
+            self._prints[(owner, document_id)] = found
+            self._bytes += found.nbytes
+            while self._bytes > self.max_bytes and self._prints:
+                self._drop(next(iter(self._prints)))
+
+    def twin(self, owner: str, found: ImagePrint) -> str | None:
+        """The id of the owner's stored document whose photo `found` is a copy of, if one is known here."""
+        with self._lock:
+            for (who, document_id), known in reversed(self._prints.items()):
+                if who == owner and same_photo(known, found):
+                    self._prints.move_to_end((who, document_id))
+                    return document_id
+        return None
+
+    def forget(self, owner: str, document_id: str) -> None:
+        with self._lock:
+            self._drop((owner, document_id))
+
+    def _drop(self, key: tuple[str, str]) -> None:
+        gone = self._prints.pop(key, None)
+        if gone is not None:
+            self._bytes -= gone.nbytes
+
 
 ACCEPTED_TYPES = {
     "image/jpeg",
@@ -92,6 +138,7 @@ class DocumentLibrary:
         self._readings: OrderedDict[tuple[str, str], ParsedDocumentOut] = OrderedDict()
         self._readings_max = readings_in_memory
         self._readings_lock = threading.Lock()
+        self.prints = OwnerPrints()
 
     async def read(self, owner: str, data: bytes, filename: str | None) -> ParsedDocumentOut:
         """Read without storing (the /v1/ocr endpoint): the owner's stored document of the same bytes, or the
@@ -120,6 +167,23 @@ class DocumentLibrary:
                 self._readings.move_to_end((owner, sha256))
             return found
 
+    def _copy_of_stored(self, owner: str, sha256: str, found: ImagePrint) -> ParsedDocumentOut | None:
+        """The reading of the owner's stored photo that these bytes are a resized or recompressed copy of, scaled
+        to the copy's size; None when there is none (or it was deleted meanwhile)."""
+        twin = self.prints.twin(owner, found)
+        if twin is None:
+            return None
+        try:
+            row = self.repository.get(owner, twin)
+        except NotFound:
+            self.prints.forget(owner, twin)
+            return None
+        started = time.perf_counter()
+        doc = ParsedDocument.from_json(row.parsed).scaled_to(found.width, found.height)
+        elapsed = round((time.perf_counter() - started) * 1000, 2)
+        copy = replace(doc, sha256=sha256, near_duplicate=True, from_cache=True, timings_ms={"cache": elapsed})
+        return ParsedDocumentOut.model_validate(copy.to_json())
+
     async def _ocr(self, data: bytes, filename: str | None) -> ParsedDocumentOut:
         """The one converter from the pipeline's reading to the API's: `ParsedDocument.to_json()`."""
         reader = self._reader()
@@ -137,6 +201,9 @@ class DocumentLibrary:
             return existing, False
         # Read for /v1/ocr before: the stored row becomes the only copy.
         reading = self._recall(owner, sha256, forget=True)
+        found = await run_in_threadpool(fingerprint, data)
+        if reading is None and found is not None:
+            reading = await run_in_threadpool(self._copy_of_stored, owner, sha256, found)
         if reading is not None:
             self.metrics.cache_hits.inc()
         else:
@@ -161,6 +228,8 @@ class DocumentLibrary:
                 content_type=content_type,
             )
         )
+        if found is not None:
+            self.prints.add(owner, row.id, found)
         if created and self._index is not None:
             await run_in_threadpool(self._index_document, owner, row)
         elif not created:
@@ -244,6 +313,7 @@ class DocumentLibrary:
         # The row, its image, its chunks and vectors (and the owner's index version) go in one transaction: every
         # node's next search of this owner rebuilds its index without them.
         await run_in_threadpool(self.repository.delete, owner, document_id)
+        self.prints.forget(owner, document_id)
         indexes = self._index() if self._index is not None else None
         if indexes is not None:  # after the row is gone: this node's copy, and its cached vectors, go too
             await run_in_threadpool(indexes.delete_document, owner, document_id)

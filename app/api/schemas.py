@@ -234,6 +234,11 @@ class ParsedDocumentOut(BaseModel):
     rotation: int = 0
     engine: str = ""
     timings_ms: dict[str, float] = {}
+    near_duplicate: bool = Field(
+        False,
+        description="Not read by OCR: a resized or recompressed copy of a photo read before (a forwarded photo), "
+        "answered with that reading scaled to this image.",
+    )
 
 
 class DocumentOut(ParsedDocumentOut):

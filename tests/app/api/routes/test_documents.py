@@ -4,9 +4,11 @@ list, read, image, delete; deduplication; owner isolation; bad uploads."""
 from __future__ import annotations
 
 import base64
+import io
 
 import pytest
 from fastapi.testclient import TestClient
+from PIL import Image
 
 from tests.app.api.conftest import KEY_A, KEY_B, auth, leaflet_png
 
@@ -35,6 +37,33 @@ def test_upload_read_list_image_delete(client: TestClient) -> None:
     for url in (f"/v1/documents/{doc['id']}", doc["image_url"]):
         assert client.get(url).status_code == 404
     assert client.get("/v1/documents").json()["total"] == 0
+
+
+def test_a_forwarded_copy_is_stored_with_the_reading_scaled_not_read_again(keyed_client: TestClient) -> None:
+    """A messaging app's copy (resized to 80%, JPEG q70) of a photo the owner stored: its own document, the
+    reading scaled to its size, no OCR; another owner's copy, or a copy after the original is deleted, is read."""
+    png = leaflet_png()
+    original = keyed_client.post("/v1/documents", files={"file": ("l.png", png, "image/png")}, headers=auth(KEY_A))
+    first = original.json()
+    img = Image.open(io.BytesIO(png)).convert("RGB")
+    out = io.BytesIO()
+    smaller = img.resize((round(img.width * 0.8), round(img.height * 0.8)), Image.Resampling.LANCZOS)
+    smaller.save(out, "JPEG", quality=70)
+    copy = out.getvalue()
+    r = keyed_client.post("/v1/documents", files={"file": ("c.jpg", copy, "image/jpeg")}, headers=auth(KEY_A))
+    assert r.status_code == 201, r.text
+    doc = r.json()
+    assert doc["id"] != first["id"] and doc["near_duplicate"] is True and "cache" in doc["timings_ms"]
+    assert (doc["width"], doc["height"]) == (round(img.width * 0.8), round(img.height * 0.8))
+    assert [line["text"] for line in doc["lines"]] == [line["text"] for line in first["lines"]]
+    (x0, y0), (x1, y1) = doc["lines"][0]["bbox"][0], first["lines"][0]["bbox"][0]
+    assert abs(x0 - 0.8 * x1) < 1 and abs(y0 - 0.8 * y1) < 1
+    other = keyed_client.post("/v1/documents", files={"file": ("c.jpg", copy, "image/jpeg")}, headers=auth(KEY_B))
+    assert other.status_code == 201 and other.json()["near_duplicate"] is False
+    for d in (doc, first):
+        assert keyed_client.delete(f"/v1/documents/{d['id']}", headers=auth(KEY_A)).status_code == 204
+    again = keyed_client.post("/v1/documents", files={"file": ("c.jpg", copy, "image/jpeg")}, headers=auth(KEY_A))
+    assert again.status_code == 201 and again.json()["near_duplicate"] is False
 
 
 def test_another_owner_cannot_see_or_delete_a_document(keyed_client: TestClient) -> None:
