@@ -314,7 +314,8 @@ function startReading(file) {
     reading.created = job.created;
     return api(`/v1/documents/${job.document_id}`, { headers: headers(false) });
   })();
-  reading.promise.then(() => { reading.status = "read"; }, () => { reading.status = "failed"; })
+  reading.promise.then((doc) => { reading.status = "read"; reading.documentId = doc && doc.id; },
+    () => { reading.status = "failed"; })
     .then(() => { if (state.reading === reading) showReading(reading); });
   return reading;
 }
@@ -342,6 +343,14 @@ function chooseFile() {
       api(`/v1/documents/${id}`, { method: "DELETE", headers: headers(false) }).catch(() => {});
   });
 }
+
+// The page closed with a photo chosen and read but never asked about: the document this upload created goes (a
+// photo is kept only where the user asked about it; `keepalive` lets the request outlive the page).
+window.addEventListener("pagehide", () => {
+  const r = state.reading;
+  if (r && !r.asked && r.created && r.documentId)
+    fetch(`/v1/documents/${r.documentId}`, { method: "DELETE", headers: headers(false), keepalive: true }).catch(() => {});
+});
 
 async function api(url, init) {
   let r;

@@ -2,7 +2,7 @@
 against the real app: choosing the photo uploads it at once (`POST /v1/documents?wait=false`, then `/v1/jobs/{id}`),
 the question bar says it is being read and then that it is read, and the question names the stored document
 instead of sending the photo again: one upload, one reading. A photo chosen and then replaced by another before
-asking is deleted again; the one asked about stays.
+asking is deleted again, and so is one chosen when the page is left without asking; the one asked about stays.
 
 A screenshot of the bar with the photo read goes to var/screenshots/early-reading-390x844.png.
 """
@@ -15,6 +15,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 
 from app.components import Components
@@ -45,6 +46,11 @@ def documents(page: Any) -> list[str]:
     """The ids of the owner's stored documents, asked by the page itself."""
     listed = page.evaluate("async () => (await (await fetch('/v1/documents')).json()).data.map((d) => d.id)")
     return list(listed)
+
+
+def stored_ids(server: LiveServer) -> list[str]:
+    """The ids of the owner's stored documents, asked outside the page."""
+    return [d["id"] for d in httpx.get(f"{server.url}/v1/documents").json()["data"]]
 
 
 @pytest.mark.parametrize("browser_page", [PHONE], indirect=True, ids=["390x844"])
@@ -114,3 +120,16 @@ def test_a_photo_is_read_while_the_question_is_typed(browser_page: Any, server: 
     assert len(kept) == 2 and len(uploads) == 3, (kept, uploads)
     page.wait_for_function("() => document.querySelectorAll('.msg.assistant').length === 2")
     assert not errors, errors
+
+    # A photo chosen and read, then the page left without asking: its document is deleted as the page goes.
+    left = tmp_path / "left-unasked.png"
+    left.write_bytes(leaflet_png((OTHER_LEAFLET[0], "【贮藏】密封，在干燥处保存。")))
+    page.set_input_files("#file", str(left))
+    page.wait_for_function("() => document.getElementById('photo-status').className === 'read'", timeout=45_000)
+    unasked = [d for d in documents(page) if d not in kept]
+    assert len(unasked) == 1
+    page.goto("about:blank")
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline and unasked[0] in stored_ids(server):
+        time.sleep(0.2)
+    assert unasked[0] not in stored_ids(server)
