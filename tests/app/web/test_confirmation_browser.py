@@ -10,14 +10,12 @@ from __future__ import annotations
 
 import importlib.util
 import re
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from app.components import Components
-from tests.app.api.conftest import LiveServer, _app
+from tests.app.api.conftest import LiveServer
 from tests.app.api.routes.test_confirmation import prescription_png
 from tests.app.web.test_browser import assert_fits, browser_page, screenshot, streamed
 
@@ -35,13 +33,6 @@ ROWS = (
     "阿司匹林肠溶片 100mg 30片 用法：1片 口服 每日一次",
 )
 ENGLISH_WORDS = re.compile(r"[A-Za-z]{3,}")
-
-
-@pytest.fixture
-def server(tmp_path: Path, kb_path: Path, kb_index: Path, knowledge_parts: Components) -> Iterator[LiveServer]:
-    """The real app on its own SQLite file in tmp, under uvicorn on its own port (models load on first use)."""
-    with LiveServer(_app(tmp_path, kb_path, kb_index, knowledge_parts, None)) as live:
-        yield live
 
 
 @pytest.mark.parametrize("browser_page", [PHONE], indirect=True, ids=["390x844"])

@@ -11,15 +11,13 @@ from __future__ import annotations
 
 import importlib.util
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 
-from app.components import Components
-from tests.app.api.conftest import LiveServer, _app, leaflet_png
+from tests.app.api.conftest import LiveServer, leaflet_png
 from tests.app.web.test_browser import assert_fits, browser_page, screenshot, streamed
 
 __all__ = ["browser_page"]  # the fixture: a fresh Chinese Chromium page
@@ -33,13 +31,6 @@ pytestmark = [
 PHONE = {"width": 390, "height": 844}
 OTHER_LEAFLET = ("阿司匹林肠溶片说明书", "【用法用量】口服，一次100mg，一日1次。")
 THIRD_LEAFLET = ("辛伐他汀片说明书", "【用法用量】口服，一次20mg，每晚1次。")
-
-
-@pytest.fixture
-def server(tmp_path: Path, kb_path: Path, kb_index: Path, knowledge_parts: Components) -> Iterator[LiveServer]:
-    """The real app on its own SQLite file in tmp, under uvicorn on its own port (models load on first use)."""
-    with LiveServer(_app(tmp_path, kb_path, kb_index, knowledge_parts, None)) as live:
-        yield live
 
 
 def documents(page: Any) -> list[str]:
