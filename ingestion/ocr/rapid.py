@@ -35,12 +35,17 @@ LINE_FLIP_ASPECT = 8
 LINE_FLIP_MARGIN = 0.05
 PAD = 8
 TURNED_SHARE = 0.8  # see `looks_turned`
+DET_CAP_ABOVE = 1.25  # see `detector_side`
 RECHECK_TALL = 1.3  # see `RapidOcrEngine._recheck`
-# A dose, a dosage form, a salt or a drug-name ending: lines a draft recogniser's misreading must not decide.
+# A dose, a frequency, a dosage form, a salt or a drug-name ending (a prescription's rows, a box's name and
+# strength): lines a draft recogniser's misreading must not decide.
 DRUG_OR_DOSE = re.compile(
     r"\d\s*(?:mg|g|ml|mL|µg|μg|ug|IU|U|毫克|克|毫升|微克|单位|片|粒|袋|支|丸|瓶|盒)|片|胶囊|颗粒|注射|丸|散|膏|糖浆|口服液|"
     r"滴|栓|贴|喷雾|缓释|控释|肠溶|盐酸|硫酸|磷酸|酸钠|酸钾|酸钙|钠|钾|钙|霉素|西林|沙星|他汀|地平|普利|沙坦|洛尔|"
-    r"唑|胍|啶|嗪|tablet|capsule|injection|solution|(?i:mg\b)",
+    r"唑|胍|啶|嗪|每日|一日|每晚|每次|一次|睡前|口服|\d\s*次|"
+    r"(?i:tablet|capsule|injection|solution|\b(?:mg|mcg|tabs?|caps?|po|qd|bid|tid|qid|qhs|qn|prn|sig|disp|q\d+h)\b|"
+    r"\w(?:pril|sartan|olol|statin|dipine|mycin|micin|cillin|floxacin|azole|formin|gliptin|glitazone|tidine|oxetine|"
+    r"pam|lam|parin|farin|xaban|gatran|profen|codone|triptan|semide|thiazide|sone|lone|phen)\b)",
 )
 TURNED_READING = 0.8
 
@@ -58,9 +63,10 @@ class RapidOcrConfig:
             recogniser, e.g. PP-OCRv5 server rec converted with paddle2onnx); None keeps the bundled model.
         rec_keys_path: its character dictionary, for a model without one in its ONNX metadata.
         det_model_path: a detector ONNX file to use instead of the bundled PP-OCRv6 small one.
-        det_side: the detector sees the page scaled so that its long side is at most this many pixels (the boxes
-            are still cut from the full-resolution page for the recogniser); None or 0: the page as it comes, up
-            to 2,000 px (RapidOCR's own). 1280: detection 2-3x faster on phone photos, CER unchanged.
+        det_side: a page more than 1.25 times larger (a phone photo) is detected scaled to this many pixels on
+            its long side (the boxes are still cut from the full-resolution page for the recogniser); smaller
+            pages and None or 0: the page as it comes, up to 2,000 px (RapidOCR's own). 1280: detection 2-3x
+            faster on phone photos, CER unchanged.
         det_min_text: when the median box the detector found is less than this many pixels high at its input,
             the page is detected again at full size (small print on a large photo).
         direction_lines: the 0/180 line classifier reads this many of the widest lines for the page's upside-down
@@ -90,7 +96,7 @@ class RapidOcrConfig:
     mem_arena: bool = True
     draft_rec_model_path: str | None = "auto"
     draft_rec_keys_path: str | None = None
-    draft_trust: float = 0.95
+    draft_trust: float = 0.97
 
 
 def usable_cores() -> int:
@@ -139,9 +145,6 @@ def rapidocr_params(device: str, threads: int, config: RapidOcrConfig | None = N
         "EngineConfig.onnxruntime.enable_cpu_mem_arena": config.mem_arena,
         "Rec.rec_batch_num": config.rec_batch,
     }
-    if config.det_side:
-        params["Det.limit_type"] = "max"
-        params["Det.limit_side_len"] = config.det_side
     for path, key, env in (
         (config.rec_model_path, "Rec.model_path", "RXLENS_OCR_REC_MODEL_PATH"),
         (config.det_model_path, "Det.model_path", "RXLENS_OCR_DET_MODEL_PATH"),
@@ -239,6 +242,14 @@ def looks_turned(upside_down: float | None, boxes: Sequence[Any], scores: Sequen
     return tall + wide > 0 and tall >= TURNED_SHARE * (tall + wide)
 
 
+def detector_side(long_side: int, det_side: int | None) -> int | None:
+    """The long side the detector sees a page of `long_side` px at: `det_side` when the page is larger by more
+    than `DET_CAP_ABOVE` (a phone photo), else None: as RapidOCR would (the page as it is, up to 2,000 px)."""
+    if not det_side or long_side <= DET_CAP_ABOVE * det_side:
+        return None
+    return det_side
+
+
 def direction_sample(widths: Sequence[int], lines: int | None) -> list[int]:
     """Indices of the lines the 0/180 classifier reads: the `lines` widest (in their original order), or all
     (`lines` None or 0)."""
@@ -318,28 +329,37 @@ class RapidOcrEngine:
     def _detect(self, model: Any, page: np.ndarray, record: dict[str, Any]) -> tuple[list[np.ndarray], Any]:
         """Boxes and their crops (cut from `page`, not from the detector's smaller input), or ([], None).
 
-        With `det_side` the detector sees the page at most that large; when the lines it found are less than
-        `det_min_text` px high there, they were too small for it and the page is detected again at full size.
+        A page larger than `det_side` by more than `DET_CAP_ABOVE` is detected at `det_side` (`detector_side`);
+        when the lines found there are less than `det_min_text` px high, they were too small for it and the page
+        is detected again as RapidOCR would. Smaller pages are detected as RapidOCR would: the handwriting suite
+        lost rows when its 1,300 px pages were scaled by 0.95.
         """
         from rapidocr.main import RapidOCRError
 
-        try:
-            crops, det = model.detect_and_crop(page, record)
-        except RapidOCRError:  # no text found
-            crops, det = [], None
-        side = self.config.det_side
+        def detect() -> tuple[list[np.ndarray], Any]:
+            try:
+                crops, det = model.detect_and_crop(page, record)
+                return crops, det
+            except RapidOCRError:  # no text found
+                return [], None
+
         long_side = max(page.shape[:2])
-        if side and long_side > side and self.config.det_min_text > 0:
+        side = detector_side(long_side, self.config.det_side)
+        if side is None:
+            return detect()
+        detector = model._load_det_model()  # rapidocr 3.10; its limit is read on every call
+        own = detector.limit_type, detector.limit_side_len
+        try:
+            detector.limit_type, detector.limit_side_len = "max", side
+            crops, det = detect()
             heights = [float(np.linalg.norm(box[0] - box[3])) for box in det.boxes] if det is not None else []
-            if not heights or float(np.median(heights)) * side / long_side < self.config.det_min_text:
-                detector = model.text_det
-                detector.limit_type, detector.limit_side_len = "max", long_side
-                try:
-                    crops, det = model.detect_and_crop(page, record)
-                except RapidOCRError:
-                    crops, det = [], None
-                finally:
-                    detector.limit_type, detector.limit_side_len = "max", side
+            if self.config.det_min_text > 0 and (
+                not heights or float(np.median(heights)) * side / long_side < self.config.det_min_text
+            ):
+                detector.limit_type, detector.limit_side_len = own
+                crops, det = detect()
+        finally:
+            detector.limit_type, detector.limit_side_len = own
         return crops, det
 
     def _lines(
