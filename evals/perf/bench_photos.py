@@ -263,10 +263,8 @@ def _prescription(rng: random.Random, columns: int) -> tuple[Canvas, list[Drug]]
     """A hospital prescription with six to eight rows and the pharmacy's notes: about 33 lines at 1500x2100."""
     c = Canvas(1500, 2100, rng)
     hospital = f"{rng.choice(['江州', '临海', '云川', '青山', '北河'])}市第{rng.choice('一二三四五六')}人民医院"
-    f_title = c.font(54, bold=True)
-    c.text(((1500 - f_title.getlength(hospital)) / 2, 60), hospital, f_title)
-    f_sub = c.font(46, bold=True)
-    c.text(((1500 - f_sub.getlength("处方笺")) / 2, 140), "处方笺", f_sub)
+    c.centred(60, hospital, c.font(54, bold=True))
+    c.centred(140, "处方笺", c.font(46, bold=True))
     f = c.font(32)
     c.text((80, 240), f"姓名：{_name(rng)}  性别：{rng.choice(['男', '女'])}  年龄：{rng.randint(40, 86)}岁", f)
     c.text(
@@ -290,15 +288,7 @@ def _prescription(rng: random.Random, columns: int) -> tuple[Canvas, list[Drug]]
                 f"{drug.usual_dose} {rng.choice(['口服', 'po'])} {freq_text}",
             ]
         )
-    for r, cells in enumerate(table):
-        for k, cell in enumerate(cells):
-            c.draw.text((cols[k] + 10, top + r * row_h + 18), cell, font=c.font(30, bold=r == 0), fill=(20, 20, 20))
-        c.lines.append(" ".join(cells))
-    bottom = top + len(table) * row_h
-    for r in range(len(table) + 1):
-        c.draw.line((cols[0], top + r * row_h, cols[-1], top + r * row_h), fill=(90, 90, 90), width=2)
-    for x in cols:
-        c.draw.line((x, top, x, bottom), fill=(90, 90, 90), width=2)
+    bottom = c.grid(table, cols, top, row_h, 30, pad=(10, 18), rule=2)
     y = bottom + 40
     c.text((80, y), "用药说明：", c.font(32, bold=True))
     small = c.font(28)

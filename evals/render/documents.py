@@ -79,10 +79,8 @@ def _label(spec: dict[str, Any], rng: random.Random) -> Canvas:
 def _prescription(spec: dict[str, Any], rng: random.Random) -> Canvas:
     rows = spec["rows"]
     c = Canvas(1000, 760 + 56 * len(rows), rng)
-    f_title = c.font(38, bold=True)
-    c.text(((1000 - f_title.getlength(spec["hospital"])) / 2, 50), spec["hospital"], f_title)
-    f_sub = c.font(34, bold=True)
-    c.text(((1000 - f_sub.getlength("处方笺")) / 2, 110), "处方笺", f_sub)
+    c.centred(50, spec["hospital"], c.font(38, bold=True))
+    c.centred(110, "处方笺", c.font(34, bold=True))
     f = c.font(24)
     c.text((60, 190), f"姓名：{spec['patient']}  性别：{spec.get('sex', '男')}  年龄：{spec.get('age', '72岁')}", f)
     c.text(
@@ -93,17 +91,7 @@ def _prescription(spec: dict[str, Any], rng: random.Random) -> Canvas:
     c.text((60, 355), "Rp", c.font(34, bold=True))
     cols = [60, 400, 560, 660, 950]
     top, row_h = 410, 56
-    table = [["药品名称", "规格", "数量", "用法用量"], *rows]
-    for r, cells in enumerate(table):
-        y = top + r * row_h
-        for k, cell in enumerate(cells):
-            c.draw.text((cols[k] + 8, y + 14), cell, font=c.font(21, bold=(r == 0)), fill=(20, 20, 20))
-        c.lines.append(" ".join(cells))
-    bottom = top + len(table) * row_h
-    for r in range(len(table) + 1):
-        c.draw.line((cols[0], top + r * row_h, cols[-1], top + r * row_h), fill=(90, 90, 90), width=1)
-    for x in cols:
-        c.draw.line((x, top, x, bottom), fill=(90, 90, 90), width=1)
+    bottom = c.grid([["药品名称", "规格", "数量", "用法用量"], *rows], cols, top, row_h, 21)
     y = bottom + 60
     c.text((60, y), f"医师：{spec.get('doctor', '李明')}    金额：{rng.randint(40, 400)}.00元", f)
     _stamp(c, 190, y + 15, 70)

@@ -295,10 +295,8 @@ def _form_header_zh(c: Canvas, rng: random.Random, hand: Hand | None) -> dict[st
     """The printed 处方笺 header; values by hand when `hand` is given, else printed."""
     city = rng.choice(["江州", "临海", "云川", "青山", "北河", "东湖"])
     hospital = f"{city}市{rng.choice(['第一', '第二', '中心', '人民'])}医院"
-    title = c.font(38, bold=True)
-    c.text(((1000 - title.getlength(hospital)) / 2, 50), hospital, title)
-    sub = c.font(32, bold=True)
-    c.text(((1000 - sub.getlength("处方笺")) / 2, 108), "处方笺", sub)
+    c.centred(50, hospital, c.font(38, bold=True))
+    c.centred(108, "处方笺", c.font(32, bold=True))
     f = c.font(24)
     patient, sex, age = _name(rng), rng.choice(["男", "女"]), f"{rng.randint(18, 88)}岁"
     dept = rng.choice(["心内科", "内分泌科", "神经内科", "消化内科", "全科"])

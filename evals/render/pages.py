@@ -126,6 +126,34 @@ class Canvas:
         if record:
             self.lines.append(text)
 
+    def centred(self, y: float, text: str, font: ImageFont.FreeTypeFont) -> None:
+        """A line centred across the page (a hospital's name, 处方笺)."""
+        self.text(((self.img.width - font.getlength(text)) / 2, y), text, font)
+
+    def grid(
+        self,
+        table: list[list[str]],
+        cols: list[int],
+        top: int,
+        row_h: int,
+        size: int,
+        pad: tuple[int, int] = (8, 14),
+        rule: int = 1,
+    ) -> int:
+        """A ruled table, the title row in bold: each row's cells drawn at its column's left edge plus `pad`, each
+        row one truth line; `cols` are the rules' x positions (one more than the columns). Returns its bottom."""
+        for r, cells in enumerate(table):
+            for k, cell in enumerate(cells):
+                xy = (cols[k] + pad[0], top + r * row_h + pad[1])
+                self.draw.text(xy, cell, font=self.font(size, bold=r == 0), fill=(20, 20, 20))
+            self.lines.append(" ".join(cells))
+        bottom = top + len(table) * row_h
+        for r in range(len(table) + 1):
+            self.draw.line((cols[0], top + r * row_h, cols[-1], top + r * row_h), fill=(90, 90, 90), width=rule)
+        for x in cols:
+            self.draw.line((x, top, x, bottom), fill=(90, 90, 90), width=rule)
+        return bottom
+
 
 @dataclass
 class Truth:
@@ -365,10 +393,8 @@ def _stamp(canvas: Canvas, cx: int, cy: int, r: int) -> None:
 def prescription(rng: random.Random, columns: int) -> tuple[Canvas, Truth]:
     c = Canvas(1000, 1300, rng)
     hospital = f"{rng.choice(['江州', '临海', '云川', '青山', '北河'])}市第{rng.choice('一二三四五六')}人民医院"
-    f_title = c.font(38, bold=True)
-    c.text(((1000 - f_title.getlength(hospital)) / 2, 50), hospital, f_title)
-    f_sub = c.font(34, bold=True)
-    c.text(((1000 - f_sub.getlength("处方笺")) / 2, 110), "处方笺", f_sub)
+    c.centred(50, hospital, c.font(38, bold=True))
+    c.centred(110, "处方笺", c.font(34, bold=True))
     f = c.font(24)
     patient, sex, age = _name(rng), rng.choice(["男", "女"]), f"{rng.randint(18, 86)}岁"
     dept = rng.choice(["心内科", "内分泌科", "呼吸内科", "消化内科", "全科"])

@@ -8,7 +8,6 @@ Screenshots of the list and of the answer go to var/screenshots/ (confirm-*.png)
 
 from __future__ import annotations
 
-import importlib.util
 import re
 from pathlib import Path
 from typing import Any
@@ -17,17 +16,11 @@ import pytest
 
 from tests.app.api.conftest import LiveServer
 from tests.app.api.routes.test_confirmation import prescription_png
-from tests.app.web.test_browser import assert_fits, browser_page, screenshot, streamed
+from tests.app.web.test_browser import PHONE, assert_fits, browser_page, screenshot, streamed
 
 __all__ = ["browser_page"]  # the fixture: a fresh Chinese Chromium page
 
-pytestmark = [
-    pytest.mark.integration,
-    pytest.mark.slow,
-    pytest.mark.skipif(importlib.util.find_spec("ingestion.pipeline") is None, reason="the OCR pipeline is not merged"),
-]
-
-PHONE = {"width": 390, "height": 844}
+pytestmark = [pytest.mark.integration, pytest.mark.slow]
 ROWS = (
     "安禄地平片 5mg 14片 用法：1片 口服 每日一次",
     "阿司匹林肠溶片 100mg 30片 用法：1片 口服 每日一次",

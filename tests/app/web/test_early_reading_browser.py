@@ -9,7 +9,6 @@ A screenshot of the bar with the photo read goes to var/screenshots/early-readin
 
 from __future__ import annotations
 
-import importlib.util
 import time
 from pathlib import Path
 from typing import Any
@@ -18,17 +17,11 @@ import httpx
 import pytest
 
 from tests.app.api.conftest import LiveServer, leaflet_png
-from tests.app.web.test_browser import assert_fits, browser_page, screenshot, streamed
+from tests.app.web.test_browser import PHONE, assert_fits, browser_page, screenshot, streamed
 
 __all__ = ["browser_page"]  # the fixture: a fresh Chinese Chromium page
 
-pytestmark = [
-    pytest.mark.integration,
-    pytest.mark.slow,
-    pytest.mark.skipif(importlib.util.find_spec("ingestion.pipeline") is None, reason="the OCR pipeline is not merged"),
-]
-
-PHONE = {"width": 390, "height": 844}
+pytestmark = [pytest.mark.integration, pytest.mark.slow]
 OTHER_LEAFLET = ("阿司匹林肠溶片说明书", "【用法用量】口服，一次100mg，一日1次。")
 THIRD_LEAFLET = ("辛伐他汀片说明书", "【用法用量】口服，一次20mg，每晚1次。")
 
