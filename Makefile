@@ -73,9 +73,10 @@ bench: debian $(STAMP) kb
 	$(BIN)/python -m evals.perf.bench $(BENCH_ARGS)
 
 # Only the phone-photo set (dense 2,000-2,200 px captures, 12-megapixel originals, forwarded copies): photo -> answer
-# and time per stage beside bare RapidOCR, CER, drug recall; the per-photo table in var/bench/photos.md.
+# and time per stage beside bare RapidOCR, CER, drug recall (the per-photo table in var/bench/photos.md); then
+# forwarded copies of a photo read before, answered from the cache, and the check that no other page is taken for one.
 bench-photos: debian $(STAMP) kb
-	$(BIN)/python -m evals.perf.bench --sections photos $(BENCH_ARGS)
+	$(BIN)/python -m evals.perf.bench --sections photos,forwarded $(BENCH_ARGS)
 
 # 32 clients for 2 minutes on loopback against a server run as `make serve` runs it (LOAD_ARGS="--seconds 60" to
 # shorten, SERVE_ENV= for glibc's default arenas); figures, with the server's RSS every second, in var/bench/load.json.

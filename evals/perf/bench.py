@@ -1,13 +1,15 @@
 """`make bench`: every benchmark in one process run, contenders side by side, medians after warm-up, ratios
 against each stage's baseline and a verdict against the issue's targets.
 
-    python -m evals.perf.bench [--quick] [--sections ocr,photos,check,questions,throughput,faiss,startup,batch]
-                               [--out var/bench] [--hnsw-1m]
+    python -m evals.perf.bench [--quick] [--out var/bench] [--hnsw-1m]
+                               [--sections ocr,photos,forwarded,check,questions,throughput,faiss,startup,batch]
 
 Sections:
     ocr         the RxLens pipeline vs bare RapidOCR vs Tesseract on the fixture pages (time, CER), cached re-read
     photos      dense phone photos (2,000-2,200 px, 12-megapixel originals, forwarded copies): photo -> answer, time
                 per stage, bare RapidOCR side by side, CER and drug recall; a per-photo table in photos.md
+    forwarded   resized, recompressed copies of a photo read before, answered from the cache (read() and photo ->
+                answer), the fingerprint and lookup alone, and the false-match check (`evals.perf.bench_forwarded`)
     check       knowledge-base load and `check` of 2, 10 and 30 drugs through the Python API
     questions   a text question, a photo question (new photo, same photo again) and the checks, Python API and HTTP
     throughput  text and photo chat requests at 1, 4 and 8 concurrent clients over HTTP
@@ -27,12 +29,13 @@ import time
 from pathlib import Path
 
 from app.config import get_settings
-from evals.perf import bench_check, bench_ocr, bench_photos, bench_retrieval, bench_service, load
+from evals.perf import bench_check, bench_forwarded, bench_ocr, bench_photos, bench_retrieval, bench_service, load
 from evals.perf.local_server import RunningServer, local_server
 from evals.perf.machine import describe
 from evals.perf.results import BenchReport, Figure
 
-SECTIONS = ("ocr", "photos", "check", "questions", "throughput", "faiss", "startup", "batch")  # as the table shows them
+# as the table shows them
+SECTIONS = ("ocr", "photos", "forwarded", "check", "questions", "throughput", "faiss", "startup", "batch")
 SERVER_SECTIONS = {"startup", "questions", "throughput"}  # measured first, against one server
 
 
@@ -63,6 +66,11 @@ def run(sections: list[str], quick: bool, out: Path, hnsw_1m: bool = False) -> B
         out.mkdir(parents=True, exist_ok=True)
         (out / "photos.md").write_text(table + "\n", encoding="utf-8")
         print(table)
+    if "forwarded" in sections:
+        _log("forwarded: copies of a photo read before, answered from the cache")
+        figures, checked = bench_forwarded.run(quick)
+        report.add(figures, "forwarded")
+        report.notes += checked.lines()
     if "check" in sections:
         _log("check: Python API")
         report.add(bench_check.run(get_settings().knowledge_base, quick), "check")
