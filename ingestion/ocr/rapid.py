@@ -48,9 +48,6 @@ DRUG_OR_DOSE = re.compile(
     r"pam|lam|parin|farin|xaban|gatran|profen|codone|triptan|semide|thiazide|sone|lone|phen)\b)",
 )
 TURNED_READING = 0.8
-# A section heading ("【药物相互作用】", "5 ADVERSE REACTIONS"): the fields stage cuts a leaflet at its headings, so a
-# draft's misreading of one ("5ADVERSE", "DOSAGEAND") loses a whole section.
-HEADING = re.compile(r"^\W{0,2}[【［\[]|^[\d.\s]{0,6}[A-Z][A-Z &/,()-]{5,}$")
 
 
 @dataclass(frozen=True)
@@ -451,11 +448,9 @@ class RapidOcrEngine:
     def _recheck(self, draft: Any, crops: list[np.ndarray], k: int) -> bool:
         """Whether the main recogniser reads line `k` again: the draft was less than `draft_trust` sure of it, or
         it is what a misreading must not touch whatever the draft's confidence: a drug name or a dose (a dose,
-        a dosage form or a salt in it; measured: tiny read a box's 磷酸奥司他韦胶囊 as 磷酸奧司他韦胶囊 at 0.98), a
-        section heading (`HEADING`), or print at least `RECHECK_TALL` times the page's median height (a box's or
-        leaflet's product name)."""
-        text = str(draft.txts[k])
-        if float(draft.scores[k]) < self.config.draft_trust or DRUG_OR_DOSE.search(text) or HEADING.search(text):
+        a dosage form or a salt in it; measured: tiny read a box's 磷酸奥司他韦胶囊 as 磷酸奧司他韦胶囊 at 0.98), or
+        print at least `RECHECK_TALL` times the page's median height (a box's or leaflet's product name)."""
+        if float(draft.scores[k]) < self.config.draft_trust or DRUG_OR_DOSE.search(str(draft.txts[k])):
             return True
         median = float(np.median([crop.shape[0] for crop in crops]))
         return crops[k].shape[0] >= RECHECK_TALL * median

@@ -149,7 +149,7 @@ def test_a_draft_recogniser_is_checked_by_the_main_one(tmp_path: Path) -> None:
     )
 
 
-def test_drug_names_doses_headings_and_large_print_are_always_checked() -> None:
+def test_drug_names_doses_and_large_print_are_always_checked() -> None:
     """Whatever the draft's confidence: PP-OCRv6 tiny read a real box's 磷酸奥司他韦胶囊 as 磷酸奧司他韦胶囊 at 0.98."""
     from types import SimpleNamespace
 
@@ -164,18 +164,14 @@ def test_drug_names_doses_headings_and_large_print_are_always_checked() -> None:
         "达菲®",
         "Sig: 1 tab po tid",
         "Metformin",
-        "5 ADVERSE REACTIONS",  # a section heading: the fields stage cuts the leaflet there
-        "【药物相互作用】",
-        "The following adverse reactions are discussed",
     ]
     draft = SimpleNamespace(
-        txts=texts, scores=[0.98, 0.99, 0.99, 0.99, 0.99, 0.9, 0.99, 0.99, 0.99, 0.99, 0.99]
+        txts=texts, scores=[0.98, 0.99, 0.99, 0.99, 0.99, 0.9, 0.99, 0.99]
     )  # as the recogniser answers
-    crops = [np.zeros((40, 300, 3), np.uint8)] * 11
+    crops = [np.zeros((40, 300, 3), np.uint8)] * 8
     crops[3] = np.zeros((60, 120, 3), np.uint8)  # the brand in print 1.5x the page's
     engine = RapidOcrEngine(RapidOcrConfig(device="cpu", draft_trust=0.95))
-    checked = [engine._recheck(draft, crops, k) for k in range(11)]
-    assert checked == [True, True, True, True, False, True, True, True, True, True, False]
+    assert [engine._recheck(draft, crops, k) for k in range(8)] == [True, True, True, True, False, True, True, True]
 
 
 @pytest.mark.slow
